@@ -1,0 +1,25 @@
+"""Engine creation: SQLAlchemy Core on asyncpg, with the JSON codec the hash chain relies on."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+
+def async_url(url: str) -> str:
+    """Any PostgreSQL URL, rewritten to use the asyncpg driver."""
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+
+def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    """An async engine for one process; share it, never create one per request."""
+    return create_async_engine(
+        async_url(url),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        json_serializer=lambda obj: json.dumps(obj, ensure_ascii=False, allow_nan=False),
+    )

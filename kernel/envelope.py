@@ -1,0 +1,125 @@
+"""The event envelope every service log stores, and the canonical form its hash is taken over."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from uuid6 import uuid7
+
+GENESIS_HASH = bytes(32)
+JsonObject = dict[str, Any]
+
+
+def new_event_id() -> UUID:
+    """A UUIDv7: time-ordered, so ids sort roughly by creation."""
+    return UUID(int=uuid7().int)
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event about to be appended: everything but what the store assigns."""
+
+    stream_id: str
+    type: str
+    payload: JsonObject
+    tenant_id: str
+    schema_version: int = 1
+    occurred_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    actor: str = "system"
+    causation_id: UUID | None = None
+    correlation_id: UUID | None = None
+    event_id: UUID = field(default_factory=new_event_id)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """An event as the log holds it: valid time, transaction time, position and hash."""
+
+    event_id: UUID
+    stream_id: str
+    stream_version: int
+    type: str
+    schema_version: int
+    tenant_id: str
+    occurred_at: datetime
+    recorded_at: datetime
+    global_position: int
+    causation_id: UUID | None
+    correlation_id: UUID | None
+    actor: str
+    payload: JsonObject
+    prev_hash: bytes
+    hash: bytes
+
+    def to_json(self) -> JsonObject:
+        """The envelope as JSON-ready data (hashes in hex), as published on NATS."""
+        body = canonical_fields(self)
+        body["prev_hash"] = self.prev_hash.hex()
+        body["hash"] = self.hash.hex()
+        return body
+
+    @classmethod
+    def from_json(cls, data: JsonObject) -> RecordedEvent:
+        """Inverse of `to_json`."""
+        return cls(
+            event_id=UUID(data["event_id"]),
+            stream_id=data["stream_id"],
+            stream_version=int(data["stream_version"]),
+            type=data["type"],
+            schema_version=int(data["schema_version"]),
+            tenant_id=data["tenant_id"],
+            occurred_at=datetime.fromisoformat(data["occurred_at"]),
+            recorded_at=datetime.fromisoformat(data["recorded_at"]),
+            global_position=int(data["global_position"]),
+            causation_id=_uuid_or_none(data.get("causation_id")),
+            correlation_id=_uuid_or_none(data.get("correlation_id")),
+            actor=data["actor"],
+            payload=data["payload"],
+            prev_hash=bytes.fromhex(data["prev_hash"]),
+            hash=bytes.fromhex(data["hash"]),
+        )
+
+
+def _uuid_or_none(value: str | None) -> UUID | None:
+    return UUID(value) if value else None
+
+
+def _timestamp(value: datetime) -> str:
+    # Fixed precision and UTC, so the text is the same whichever way the value travelled.
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+def canonical_fields(event: RecordedEvent) -> JsonObject:
+    """The envelope fields the hash covers, as JSON-ready values (prev_hash excluded)."""
+    return {
+        "event_id": str(event.event_id),
+        "stream_id": event.stream_id,
+        "stream_version": event.stream_version,
+        "type": event.type,
+        "schema_version": event.schema_version,
+        "tenant_id": event.tenant_id,
+        "occurred_at": _timestamp(event.occurred_at),
+        "recorded_at": _timestamp(event.recorded_at),
+        "global_position": event.global_position,
+        "causation_id": str(event.causation_id) if event.causation_id else None,
+        "correlation_id": str(event.correlation_id) if event.correlation_id else None,
+        "actor": event.actor,
+        "payload": event.payload,
+    }
+
+
+def canonical_json(data: Any) -> bytes:
+    """Sorted keys, no spaces, UTF-8, no NaN: the same bytes for the same data, always."""
+    return json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode()
+
+
+def chain_hash(prev_hash: bytes, event: RecordedEvent) -> bytes:
+    """hash = SHA-256(prev_hash ‖ canonical envelope)."""
+    return hashlib.sha256(prev_hash + canonical_json(canonical_fields(event))).digest()

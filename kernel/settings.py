@@ -1,0 +1,30 @@
+"""Process configuration, read from the environment (and `.env`) by pydantic-settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything a process of Empreinte reads from its environment.
+
+    `DATABASE_URL` and `NATS_URL` left unset mean "start the embedded servers"
+    (see `infra.embedded`); a deployment always sets both.
+    """
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str | None = Field(default=None, alias="DATABASE_URL")
+    nats_url: str | None = Field(default=None, alias="NATS_URL")
+    # Root of every NATS subject and stream name; tests use a unique one per session.
+    namespace: str = Field(
+        default="empreinte", alias="EMPREINTE_NAMESPACE", pattern=r"^[a-z][a-z0-9_]*$"
+    )
+    data_dir: Path = Field(default=Path(".empreinte"), alias="EMPREINTE_DATA_DIR")
+    log_level: str = Field(default="INFO", alias="EMPREINTE_LOG_LEVEL")
+    metrics_port: int | None = Field(default=None, alias="EMPREINTE_METRICS_PORT")
+    gateway_host: str = Field(default="127.0.0.1", alias="EMPREINTE_GATEWAY_HOST")
+    gateway_port: int = Field(default=8000, alias="EMPREINTE_GATEWAY_PORT")
