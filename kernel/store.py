@@ -179,6 +179,7 @@ class EventStore:
         limit: int = 1000,
         types: Iterable[str] | None = None,
         tenant_id: str | None = None,
+        upcast: bool = True,
     ) -> list[RecordedEvent]:
         """Up to `limit` events with a global position above `after`, in position order."""
         ev = self.tables.events
@@ -187,7 +188,7 @@ class EventStore:
             query = query.where(ev.c.type.in_(list(types)))
         if tenant_id is not None:
             query = query.where(ev.c.tenant_id == tenant_id)
-        return await self._fetch(query.order_by(ev.c.global_position).limit(limit))
+        return await self._fetch(query.order_by(ev.c.global_position).limit(limit), upcast=upcast)
 
     async def iterate(
         self, *, after: int = 0, batch: int = 1000, upcast: bool = True

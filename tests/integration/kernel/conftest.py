@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
+import nats
 import pytest
+from nats.aio.client import Client as NATS
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kernel.db import create_engine
@@ -35,3 +38,23 @@ def upcasters() -> Upcasters:
 @pytest.fixture
 async def store(engine: AsyncEngine, log_schema: str, upcasters: Upcasters) -> EventStore:
     return EventStore(engine, log_schema, upcasters)
+
+
+@pytest.fixture
+async def nats_client(nats_url: str) -> AsyncIterator[NATS]:
+    client = await nats.connect(nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
+    yield client
+    await client.drain()
+
+
+@pytest.fixture
+def service_name() -> str:
+    """A service name unique to the test, so streams and durables never collide."""
+    return f"svc{uuid.uuid4().hex[:6]}"
+
+
+@pytest.fixture
+async def stop() -> AsyncIterator[asyncio.Event]:
+    event = asyncio.Event()
+    yield event
+    event.set()

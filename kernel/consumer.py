@@ -1,0 +1,175 @@
+"""The consumer: a durable JetStream pull consumer that applies each event exactly once.
+
+The handler's writes and the "processed" marker commit in one transaction, then the message is
+acked. A redelivery finds the marker and changes nothing. A handler that keeps failing is
+retried with backoff; after `max_attempts` its message goes to the dead-letter stream with the
+error text, and the consumer goes on with the next one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
+from nats.js.errors import BadRequestError
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from kernel.aio import wait_for_stop
+from kernel.envelope import RecordedEvent
+from kernel.metrics import CONSUMED, CONSUMER_LAG, DEAD_LETTERED, REDELIVERED
+from kernel.naming import dead_letter_stream, dead_letter_subject
+from kernel.schema import log_tables
+from kernel.upcasting import Upcasters
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[RecordedEvent, AsyncConnection], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """What a consumer reads: a stream, the subjects in it, and its durable name."""
+
+    durable: str
+    stream: str
+    subjects: Sequence[str]
+
+
+class Consumer:
+    """Runs `handler` for every event on `subscription`, writing into `schema`."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        schema: str,
+        js: JetStreamContext,
+        subscription: Subscription,
+        handler: Handler,
+        *,
+        namespace: str,
+        upcasters: Upcasters | None = None,
+        max_attempts: int = 5,
+        backoff_s: Sequence[float] = (0.1, 0.5, 2.0, 5.0),
+        batch: int = 100,
+    ) -> None:
+        self.engine, self.js = engine, js
+        self.processed = log_tables(schema).processed
+        self.subscription, self.handler = subscription, handler
+        self.namespace, self.upcasters = namespace, upcasters or Upcasters()
+        self.max_attempts, self.backoff_s, self.batch = max_attempts, backoff_s, batch
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Fetch and handle messages until `stop` is set; survive outages by retrying."""
+        while not stop.is_set():
+            try:
+                await self._run(stop)
+            except Exception:
+                log.exception("consumer %s failed; retrying", self.subscription.durable)
+                await wait_for_stop(stop, 1.0)
+
+    async def _run(self, stop: asyncio.Event) -> None:
+        await self._ensure_dead_letter_stream()
+        sub = await self.js.pull_subscribe_bind(
+            durable=await self._ensure_consumer(), stream=self.subscription.stream
+        )
+        try:
+            while not stop.is_set():
+                try:
+                    messages = await sub.fetch(self.batch, timeout=1.0)
+                except NatsTimeout:
+                    continue
+                for msg in messages:
+                    await self.handle(msg)
+                CONSUMER_LAG.labels(self.subscription.durable).set(
+                    messages[-1].metadata.num_pending
+                )
+        finally:
+            await sub.unsubscribe()
+
+    async def _ensure_consumer(self) -> str:
+        s = self.subscription
+        config = ConsumerConfig(
+            durable_name=s.durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            filter_subjects=list(s.subjects),
+            ack_wait=30.0,
+            max_deliver=-1,  # we count attempts ourselves and dead-letter explicitly
+            max_ack_pending=10_000,
+        )
+        await self.js.add_consumer(s.stream, config)
+        return s.durable
+
+    async def _ensure_dead_letter_stream(self) -> None:
+        config = StreamConfig(
+            name=dead_letter_stream(self.namespace),
+            subjects=[dead_letter_subject(self.namespace, ">")],
+            storage=StorageType.FILE,
+        )
+        try:
+            await self.js.add_stream(config)
+        except BadRequestError:
+            await self.js.update_stream(config)
+
+    async def handle(self, msg: Msg) -> None:
+        """Apply one message exactly once, or schedule its retry, or dead-letter it."""
+        attempt = msg.metadata.num_delivered
+        if attempt > 1:
+            REDELIVERED.labels(self.subscription.durable).inc()
+        try:
+            await self._apply(_decode(msg, self.upcasters))
+        except Exception as error:  # the handler's failure is data here: retry or dead-letter
+            await self._failed(msg, attempt, error)
+            return
+        await msg.ack()
+        CONSUMED.labels(self.subscription.durable).inc()
+
+    async def _apply(self, event: RecordedEvent) -> None:
+        marker = insert(self.processed).values(
+            consumer=self.subscription.durable,
+            event_id=event.event_id,
+            processed_at=datetime.now(UTC),
+        )
+        async with self.engine.begin() as conn:
+            fresh = await conn.execute(
+                marker.on_conflict_do_nothing().returning(self.processed.c.event_id)
+            )
+            if fresh.first() is not None:
+                await self.handler(event, conn)
+
+    async def _failed(self, msg: Msg, attempt: int, error: Exception) -> None:
+        if attempt < self.max_attempts:
+            delay = self.backoff_s[min(attempt - 1, len(self.backoff_s) - 1)]
+            log.warning("handler failed (attempt %s), retry in %ss: %r", attempt, delay, error)
+            await msg.nak(delay=delay)
+            return
+        log.error("handler failed %s times, dead-lettering: %r", attempt, error)
+        await self.js.publish(
+            dead_letter_subject(self.namespace, self.subscription.durable),
+            msg.data,
+            headers={
+                "Empreinte-Error": f"{type(error).__name__}: {error}"[:4000],
+                "Empreinte-Subject": msg.subject,
+                "Empreinte-Attempts": str(attempt),
+            },
+        )
+        await msg.term()
+        DEAD_LETTERED.labels(self.subscription.durable).inc()
+
+
+def _decode(msg: Msg, upcasters: Upcasters) -> RecordedEvent:
+    event = RecordedEvent.from_json(json.loads(msg.data))
+    version, payload = upcasters.upcast(event.type, event.schema_version, event.payload)
+    if version == event.schema_version:
+        return event
+    fields = {name: getattr(event, name) for name in RecordedEvent.__slots__}
+    return RecordedEvent(**{**fields, "schema_version": version, "payload": payload})

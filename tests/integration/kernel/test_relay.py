@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import asyncio
+import json
+
+import sqlalchemy as sa
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+
+from kernel.envelope import NewEvent
+from kernel.naming import events_stream, events_subject
+from kernel.relay import CHECKPOINT, Relay
+from kernel.store import EventStore
+
+
+def events(n: int, start: int = 0) -> list[NewEvent]:
+    return [
+        NewEvent(f"s{i % 3}", "Counted", {"i": i}, tenant_id="acme")
+        for i in range(start, start + n)
+    ]
+
+
+async def stream_positions(js: JetStreamContext, namespace: str, service: str) -> list[int]:
+    """Every message in the service's stream, read back with an ephemeral ordered consumer."""
+    info = await js.stream_info(events_stream(namespace, service))
+    sub = await js.subscribe(events_subject(namespace, service), ordered_consumer=True)
+    positions = []
+    for _ in range(info.state.messages):
+        msg = await sub.next_msg(timeout=5)
+        positions.append(json.loads(msg.data)["global_position"])
+    await sub.unsubscribe()
+    return positions
+
+
+async def until_checkpoint(relay: Relay, position: int) -> None:
+    async with asyncio.timeout(20):
+        while await relay.checkpoint() < position:
+            await asyncio.sleep(0.02)
+
+
+def make_relay(store: EventStore, nats_client: NATS, namespace: str, service: str) -> Relay:
+    return Relay(store, nats_client.jetstream(), namespace=namespace, service=service, batch=50)
+
+
+async def test_relay_publishes_in_position_order_with_the_event_id_as_message_id(
+    store: EventStore, nats_client: NATS, namespace: str, service_name: str, stop: asyncio.Event
+) -> None:
+    relay = make_relay(store, nats_client, namespace, service_name)
+    task = asyncio.create_task(relay.run(stop))
+    await store.append(events(120))
+    await until_checkpoint(relay, 120)
+    await store.append(events(5, start=120))  # wakes the relay through LISTEN/NOTIFY
+    await until_checkpoint(relay, 125)
+    stop.set()
+    await task
+
+    js = nats_client.jetstream()
+    assert await stream_positions(js, namespace, service_name) == list(range(1, 126))
+    last = await js.get_last_msg(
+        events_stream(namespace, service_name), events_subject(namespace, service_name, "Counted")
+    )
+    assert last.headers is not None
+    assert last.headers["Nats-Msg-Id"] == json.loads(last.data)["event_id"]
+
+
+async def test_relay_restarted_after_publishing_but_before_checkpoint_publishes_once(
+    store: EventStore, nats_client: NATS, namespace: str, service_name: str
+) -> None:
+    await store.append(events(80))
+    first_stop = asyncio.Event()
+    first = make_relay(store, nats_client, namespace, service_name)
+    task = asyncio.create_task(first.run(first_stop))
+    await until_checkpoint(first, 80)
+    first_stop.set()
+    await task
+    # The crash window: JetStream has the events, the checkpoint does not say so.
+    async with store.engine.begin() as conn:
+        t = store.tables.checkpoints
+        await conn.execute(sa.update(t).where(t.c.name == CHECKPOINT).values(position=30))
+    await store.append(events(10, start=80))
+
+    second_stop = asyncio.Event()
+    second = make_relay(store, nats_client, namespace, service_name)
+    task = asyncio.create_task(second.run(second_stop))
+    await until_checkpoint(second, 90)
+    second_stop.set()
+    await task
+
+    positions = await stream_positions(nats_client.jetstream(), namespace, service_name)
+    assert positions == list(range(1, 91))
+
+
+async def test_a_second_relay_waits_until_the_first_stops(
+    store: EventStore, nats_client: NATS, namespace: str, service_name: str
+) -> None:
+    stop_a, stop_b = asyncio.Event(), asyncio.Event()
+    relay_a = make_relay(store, nats_client, namespace, service_name)
+    relay_b = make_relay(store, nats_client, namespace, service_name)
+    task_a = asyncio.create_task(relay_a.run(stop_a))
+    await asyncio.wait_for(relay_a.active.wait(), 10)
+    task_b = asyncio.create_task(relay_b.run(stop_b))
+    await store.append(events(3))
+    await until_checkpoint(relay_a, 3)
+    assert not relay_b.active.is_set()
+
+    stop_a.set()
+    await task_a
+    await asyncio.wait_for(relay_b.active.wait(), 10)
+    await store.append(events(2, start=3))
+    await until_checkpoint(relay_b, 5)
+    stop_b.set()
+    await task_b
+    assert await stream_positions(nats_client.jetstream(), namespace, service_name) == [
+        1,
+        2,
+        3,
+        4,
+        5,
+    ]
