@@ -64,6 +64,8 @@ class Relay:
         self.namespace, self.service = namespace, service
         self.batch, self.idle_wait_s = batch, idle_wait_s
         self.active = asyncio.Event()
+        self.published_position = 0
+        self._advanced = asyncio.Condition()
         self._wakeup = asyncio.Event()
         self._lock_key = f"{store.schema}.relay"
 
@@ -121,6 +123,7 @@ class Relay:
             if events:
                 position = events[-1].global_position
                 await self._save_checkpoint(position)
+                await self._advance(position)
             RELAY_LAG.labels(self.service).set(await self.store.head_position() - position)
             if len(events) < self.batch:
                 await wait_any(self.idle_wait_s, stop, self._wakeup)
@@ -134,6 +137,16 @@ class Relay:
         }
         await self.js.publish(subject, json.dumps(event.to_json()).encode(), headers=headers)
         RELAY_PUBLISHED.labels(self.service).inc()
+
+    async def _advance(self, position: int) -> None:
+        async with self._advanced:
+            self.published_position = position
+            self._advanced.notify_all()
+
+    async def wait_published(self, position: int) -> None:
+        """Return once this relay has checkpointed `position` (or beyond)."""
+        async with self._advanced:
+            await self._advanced.wait_for(lambda: self.published_position >= position)
 
     async def checkpoint(self) -> int:
         """The last position JetStream acknowledged (0 before the first)."""

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import nats
 import pytest
-from nats.aio.client import Client as NATS
+from nats.aio.client import Client as NatsClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kernel.db import create_engine
@@ -41,7 +41,7 @@ async def store(engine: AsyncEngine, log_schema: str, upcasters: Upcasters) -> E
 
 
 @pytest.fixture
-async def nats_client(nats_url: str) -> AsyncIterator[NATS]:
+async def nats_client(nats_url: str) -> AsyncIterator[NatsClient]:
     client = await nats.connect(nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
     yield client
     await client.drain()

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 import sqlalchemy as sa
-from nats.aio.client import Client as NATS
+from nats.aio.client import Client as NatsClient
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from kernel.consumer import Consumer, Subscription
@@ -52,7 +52,7 @@ async def tally(engine: AsyncEngine) -> Tally:
 
 @pytest.fixture
 async def relayed(
-    store: EventStore, nats_client: NATS, namespace: str, service_name: str
+    store: EventStore, nats_client: NatsClient, namespace: str, service_name: str
 ) -> AsyncIterator[EventStore]:
     """The producer's log, relayed to JetStream for the whole test."""
     stop = asyncio.Event()
@@ -65,7 +65,7 @@ async def relayed(
 
 
 def make_consumer(
-    engine: AsyncEngine, tally: Tally, nats_client: NATS, namespace: str, service: str
+    engine: AsyncEngine, tally: Tally, nats_client: NatsClient, namespace: str, service: str
 ) -> Consumer:
     subscription = Subscription(
         durable=f"{service}_tally",
@@ -83,7 +83,7 @@ def counted(i: int, **extra: object) -> NewEvent:
 
 
 async def test_each_event_is_applied_once_even_when_delivered_twice(
-    engine: AsyncEngine, relayed: EventStore, tally: Tally, nats_client: NATS,
+    engine: AsyncEngine, relayed: EventStore, tally: Tally, nats_client: NatsClient,
     namespace: str, service_name: str, stop: asyncio.Event,
 ) -> None:  # fmt: skip
     recorded = await relayed.append([counted(i) for i in range(1, 11)])
@@ -107,7 +107,7 @@ async def test_each_event_is_applied_once_even_when_delivered_twice(
 
 
 async def test_a_message_redelivered_after_its_writes_committed_changes_nothing(
-    engine: AsyncEngine, relayed: EventStore, tally: Tally, nats_client: NATS,
+    engine: AsyncEngine, relayed: EventStore, tally: Tally, nats_client: NatsClient,
     namespace: str, service_name: str, stop: asyncio.Event,
 ) -> None:  # fmt: skip
     await relayed.append([counted(7)])
@@ -133,7 +133,7 @@ async def test_a_message_redelivered_after_its_writes_committed_changes_nothing(
 
 
 async def test_a_poisoned_message_goes_to_dead_letter_and_the_next_is_processed(
-    engine: AsyncEngine, relayed: EventStore, tally: Tally, nats_client: NATS,
+    engine: AsyncEngine, relayed: EventStore, tally: Tally, nats_client: NatsClient,
     namespace: str, service_name: str, stop: asyncio.Event,
 ) -> None:  # fmt: skip
     await relayed.append([counted(1), counted(2, poison=True), counted(3)])
@@ -161,7 +161,7 @@ async def wait_for_dead_letter(js, namespace: str, subject: str):  # type: ignor
     return msg
 
 
-async def wait_until_acked(nats_client: NATS, consumer: Consumer) -> None:
+async def wait_until_acked(nats_client: NatsClient, consumer: Consumer) -> None:
     js, s = nats_client.jetstream(), consumer.subscription
     async with asyncio.timeout(20):
         while True:

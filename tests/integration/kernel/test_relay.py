@@ -4,7 +4,7 @@ import asyncio
 import json
 
 import sqlalchemy as sa
-from nats.aio.client import Client as NATS
+from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
 from kernel.envelope import NewEvent
@@ -33,17 +33,20 @@ async def stream_positions(js: JetStreamContext, namespace: str, service: str) -
 
 
 async def until_checkpoint(relay: Relay, position: int) -> None:
-    async with asyncio.timeout(20):
-        while await relay.checkpoint() < position:
-            await asyncio.sleep(0.02)
+    await asyncio.wait_for(relay.wait_published(position), 20)
+    assert await relay.checkpoint() >= position
 
 
-def make_relay(store: EventStore, nats_client: NATS, namespace: str, service: str) -> Relay:
+def make_relay(store: EventStore, nats_client: NatsClient, namespace: str, service: str) -> Relay:
     return Relay(store, nats_client.jetstream(), namespace=namespace, service=service, batch=50)
 
 
 async def test_relay_publishes_in_position_order_with_the_event_id_as_message_id(
-    store: EventStore, nats_client: NATS, namespace: str, service_name: str, stop: asyncio.Event
+    store: EventStore,
+    nats_client: NatsClient,
+    namespace: str,
+    service_name: str,
+    stop: asyncio.Event,
 ) -> None:
     relay = make_relay(store, nats_client, namespace, service_name)
     task = asyncio.create_task(relay.run(stop))
@@ -64,7 +67,7 @@ async def test_relay_publishes_in_position_order_with_the_event_id_as_message_id
 
 
 async def test_relay_restarted_after_publishing_but_before_checkpoint_publishes_once(
-    store: EventStore, nats_client: NATS, namespace: str, service_name: str
+    store: EventStore, nats_client: NatsClient, namespace: str, service_name: str
 ) -> None:
     await store.append(events(80))
     first_stop = asyncio.Event()
@@ -91,7 +94,7 @@ async def test_relay_restarted_after_publishing_but_before_checkpoint_publishes_
 
 
 async def test_a_second_relay_waits_until_the_first_stops(
-    store: EventStore, nats_client: NATS, namespace: str, service_name: str
+    store: EventStore, nats_client: NatsClient, namespace: str, service_name: str
 ) -> None:
     stop_a, stop_b = asyncio.Event(), asyncio.Event()
     relay_a = make_relay(store, nats_client, namespace, service_name)
