@@ -41,3 +41,23 @@ class InvalidEvent(KernelError):
     """An event that cannot be stored as it is (bad payload, mixed tenants...)."""
 
     code = "invalid_event"
+
+
+class RequestRefused(KernelError):
+    """A request a service will not carry out, with a stable code and the field at fault."""
+
+    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+        self.code = code
+        self.message = message
+        self.field = field
+        super().__init__(f"{field}: {message}" if field else message)
+
+
+class RemoteError(KernelError):
+    """The error reply of another service, as its client sees it."""
+
+    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+        self.code = code
+        self.message = message
+        self.field = field
+        super().__init__(f"[{code}] {field + ': ' if field else ''}{message}")
