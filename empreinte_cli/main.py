@@ -1,6 +1,20 @@
+"""The `empreinte` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated
+
 import typer
 
+from kernel.settings import Settings
+
 app = typer.Typer(no_args_is_help=True, help="Empreinte: carbon accounting backend.")
+service_app = typer.Typer(no_args_is_help=True, help="Run one service process.")
+gateway_app = typer.Typer(no_args_is_help=True, help="Run the GraphQL gateway.")
+app.add_typer(service_app, name="service")
+app.add_typer(gateway_app, name="gateway")
 
 
 @app.command()
@@ -9,3 +23,71 @@ def version() -> None:
     from importlib.metadata import version as v
 
     typer.echo(v("empreinte"))
+
+
+@app.command()
+def dev(port: Annotated[int, typer.Option(help="Gateway port")] = 8000) -> None:
+    """Run the whole backend locally (embedded PostgreSQL and NATS when none is configured)."""
+    from empreinte_cli.stack import dev as run_dev
+
+    run_dev(Settings().model_copy(update={"gateway_port": port}))
+
+
+@app.command()
+def migrate() -> None:
+    """Apply every service's database migrations (DATABASE_URL must be set)."""
+    from empreinte_cli.stack import migrate_all
+
+    asyncio.run(migrate_all(_configured()))
+
+
+@service_app.command("run")
+def service_run(
+    name: Annotated[str, typer.Argument(help="factors, inventory, compute or reporting")],
+) -> None:
+    """Run one service until SIGTERM (DATABASE_URL and NATS_URL must be set)."""
+    from empreinte_cli.registry import definition
+    from kernel.process import run
+
+    run(definition(name), _configured())
+
+
+@gateway_app.command("run")
+def gateway_run(
+    host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+) -> None:
+    """Run the GraphQL gateway (NATS_URL must be set)."""
+    import uvicorn
+
+    from gateway.app import create_app
+
+    settings = _configured()
+    uvicorn.run(
+        create_app(settings), host=host or settings.gateway_host, port=port or settings.gateway_port
+    )
+
+
+@app.command()
+def health(
+    service: Annotated[str, typer.Argument(help="Service to ask")],
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the answer")] = 3.0,
+) -> None:
+    """Ask a running service for its health; exit 1 unless it answers ok (container probe)."""
+    from empreinte_cli.probe import ask_health
+
+    report = asyncio.run(ask_health(_configured(), service, timeout))
+    typer.echo(json.dumps(report))
+    raise typer.Exit(0 if report.get("status") == "ok" else 1)
+
+
+def _configured() -> Settings:
+    settings = Settings()
+    missing = [
+        n
+        for n, v in (("DATABASE_URL", settings.database_url), ("NATS_URL", settings.nats_url))
+        if not v
+    ]
+    if missing:
+        raise typer.BadParameter(f"{' and '.join(missing)} must be set (or use `empreinte dev`)")
+    return settings

@@ -1,0 +1,61 @@
+"""`empreinte dev`: the whole backend in one process, on embedded servers when none is set."""
+
+from __future__ import annotations
+
+import asyncio
+
+import uvicorn
+from rich.console import Console
+
+from empreinte_cli.registry import all_definitions
+from gateway.app import create_app
+from infra.embedded import local_endpoints
+from kernel.db import create_engine
+from kernel.logs import configure_logging
+from kernel.migrations import upgrade
+from kernel.process import _stop_on_signals, run_service
+from kernel.settings import Settings
+
+console = Console(stderr=True)
+
+
+async def migrate_all(settings: Settings) -> None:
+    """Bring every service schema to its newest revision."""
+    assert settings.database_url
+    engine = create_engine(settings.database_url, pool_size=2)
+    try:
+        for definition in all_definitions():
+            await upgrade(engine, definition.name, definition.migrations)
+    finally:
+        await engine.dispose()
+
+
+async def run_stack(settings: Settings) -> None:
+    """Every service and the gateway, as tasks of one event loop, until Ctrl-C or SIGTERM."""
+    stop = _stop_on_signals()
+    await migrate_all(settings)
+    services = [asyncio.create_task(run_service(d, settings, stop)) for d in all_definitions()]
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.gateway_host,
+        port=settings.gateway_port,
+        log_level="warning",
+    )
+    server = uvicorn.Server(config)
+    # uvicorn takes SIGINT/SIGTERM while it serves; its end is then our signal to stop.
+    gateway = asyncio.create_task(server.serve())
+    url = f"http://{settings.gateway_host}:{settings.gateway_port}/graphql"
+    console.print(f"[bold green]Empreinte is up.[/] GraphiQL: [link={url}]{url}[/link]")
+    await asyncio.wait([gateway, asyncio.create_task(stop.wait())], return_when="FIRST_COMPLETED")
+    stop.set()
+    server.should_exit = True
+    await asyncio.gather(gateway, *services, return_exceptions=True)
+
+
+def dev(settings: Settings) -> None:
+    """Start embedded PostgreSQL/NATS where unset, then the whole stack."""
+    configure_logging("dev", settings.log_level)
+    with local_endpoints(settings) as (database_url, nats_url):
+        console.print(f"PostgreSQL: {database_url}\nNATS: {nats_url}")
+        live = settings.model_copy(update={"database_url": database_url, "nats_url": nats_url})
+        asyncio.run(run_stack(live))

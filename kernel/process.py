@@ -1,0 +1,145 @@
+"""Running one service as a process: NATS, database, migrations, relay, consumers, endpoints.
+
+A service describes itself with a `ServiceDefinition`; `run_service` wires the kernel's parts
+around it and drains gracefully on SIGTERM or Ctrl-C: stop taking requests, let consumers and
+the relay finish their current message, drain NATS, close the pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nats
+from nats.aio.client import Client as NatsClient
+from prometheus_client import start_http_server
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from kernel.consumer import Consumer
+from kernel.db import create_engine
+from kernel.logs import configure_logging
+from kernel.migrations import upgrade
+from kernel.relay import Relay
+from kernel.runtime import MicroService, Route
+from kernel.settings import Settings
+from kernel.store import EventStore
+from kernel.upcasting import Upcasters
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """What a running service process holds; handed to a service's factories."""
+
+    settings: Settings
+    engine: AsyncEngine
+    nc: NatsClient
+    store: EventStore
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    """A service as the kernel runs it: names, migrations, and factories for its parts."""
+
+    name: str
+    version: str
+    migrations: Path | None = None
+    upcasters: Upcasters = field(default_factory=Upcasters)
+    routes: Callable[[Wiring], Sequence[Route[Any, Any]]] = lambda _: ()
+    consumers: Callable[[Wiring], Sequence[Consumer]] = lambda _: ()
+    startup: Callable[[Wiring], Awaitable[None]] | None = None
+
+
+async def connect_nats(url: str, name: str) -> NatsClient:
+    """A NATS connection that reconnects forever (outages are waited out, never fatal)."""
+    return await nats.connect(
+        url,
+        name=name,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        allow_reconnect=True,
+    )
+
+
+async def run_service(
+    definition: ServiceDefinition, settings: Settings, stop: asyncio.Event | None = None
+) -> None:
+    """Run `definition` until `stop` is set (or SIGTERM/SIGINT arrives)."""
+    if not settings.database_url or not settings.nats_url:
+        raise RuntimeError("a service process needs DATABASE_URL and NATS_URL")
+    stop = stop or _stop_on_signals()
+    engine = create_engine(settings.database_url)
+    await upgrade(engine, definition.name, definition.migrations)
+    nc = await connect_nats(settings.nats_url, f"empreinte-{definition.name}")
+    wiring = Wiring(settings, engine, nc, EventStore(engine, definition.name, definition.upcasters))
+    try:
+        await _serve(definition, wiring, stop)
+    finally:
+        await nc.drain()
+        await engine.dispose()
+
+
+async def _serve(definition: ServiceDefinition, wiring: Wiring, stop: asyncio.Event) -> None:
+    ns = wiring.settings.namespace
+    if definition.startup is not None:
+        await definition.startup(wiring)
+    micro = MicroService(
+        wiring.nc,
+        namespace=ns,
+        name=definition.name,
+        version=definition.version,
+        routes=definition.routes(wiring),
+        health=_health(definition, wiring),
+    )
+    relay = Relay(wiring.store, wiring.nc.jetstream(), namespace=ns, service=definition.name)
+    workers = [relay.run(stop), *(c.run(stop) for c in definition.consumers(wiring))]
+    tasks = [asyncio.create_task(w) for w in workers]
+    await micro.start()
+    if wiring.settings.metrics_port:
+        start_http_server(wiring.settings.metrics_port, addr="127.0.0.1")
+    log.info("service %s ready", definition.name)
+    await stop.wait()
+    await micro.stop()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _health(
+    definition: ServiceDefinition, wiring: Wiring
+) -> Callable[[], Awaitable[dict[str, Any]]]:
+    async def check() -> dict[str, Any]:
+        try:
+            head = await wiring.store.head_position()
+        except Exception as error:  # health reports problems, it does not raise them
+            return {"service": definition.name, "status": "degraded", "database": repr(error)}
+        nats_ok = wiring.nc.is_connected
+        status = "ok" if nats_ok else "degraded"
+        return {
+            "service": definition.name,
+            "status": status,
+            "head_position": head,
+            "nats": nats_ok,
+        }
+
+    return check
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+def run(definition: ServiceDefinition, settings: Settings) -> None:
+    """Blocking entry point for `empreinte service run NAME`."""
+    configure_logging(definition.name, settings.log_level)
+    asyncio.run(run_service(definition, settings))
