@@ -20,6 +20,8 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         async_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        # No pre-ping: it costs a round trip per checkout; a dead connection fails the
+        # statement instead, which callers already treat as retryable.
+        pool_recycle=3600,
         json_serializer=lambda obj: json.dumps(obj, ensure_ascii=False, allow_nan=False),
     )

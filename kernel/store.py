@@ -54,6 +54,7 @@ class EventStore:
         self.schema = schema
         self.tables: LogTables = log_tables(schema)
         self.upcasters = upcasters or Upcasters()
+        self._insert_sql = _insert_statement(schema)
 
     async def append(
         self,
@@ -139,13 +140,12 @@ class EventStore:
         recorded: list[RecordedEvent],
         idempotency: IdempotencyKey | None,
     ) -> None:
-        await conn.execute(self.tables.events.insert(), [_row(e) for e in recorded])
+        # One statement, one round trip: the events go in as column arrays and the head moves.
         last = recorded[-1]
-        head = self.tables.head
+        columns = {name: [getattr(e, name) for e in recorded] for name in _INSERTED}
+        columns["payload"] = [canonical_json(e.payload).decode() for e in recorded]
         await conn.execute(
-            head.update()
-            .where(head.c.id == 1)
-            .values(position=last.global_position, hash=last.hash)
+            self._insert_sql, {**columns, "last": last.global_position, "last_hash": last.hash}
         )
         if idempotency is not None:
             await conn.execute(
@@ -248,6 +248,26 @@ _COLUMNS = (
     "event_id", "stream_id", "stream_version", "type", "tenant_id", "occurred_at",
     "recorded_at", "global_position", "causation_id", "correlation_id", "actor",
 )  # fmt: skip
+
+
+_INSERTED = {
+    "global_position": "bigint", "event_id": "uuid", "stream_id": "text",
+    "stream_version": "integer", "type": "text", "schema_version": "integer",
+    "tenant_id": "text", "occurred_at": "timestamptz", "recorded_at": "timestamptz",
+    "causation_id": "uuid", "correlation_id": "uuid", "actor": "text", "payload": "text",
+    "prev_hash": "bytea", "hash": "bytea",
+}  # fmt: skip
+
+
+def _insert_statement(schema: str) -> sa.TextClause:
+    names = ", ".join(_INSERTED)
+    arrays = ", ".join(f"CAST(:{n} AS {t}[])" for n, t in _INSERTED.items())
+    selected = names.replace("payload", "payload::jsonb")
+    return sa.text(
+        f'WITH appended AS (INSERT INTO "{schema}".events ({names}) '
+        f"SELECT {selected} FROM unnest({arrays}) AS t({names})) "
+        f'UPDATE "{schema}".log_head SET position = :last, hash = :last_hash WHERE id = 1'
+    )
 
 
 def request_fingerprint(*parts: object) -> bytes:
