@@ -31,4 +31,10 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="Empreinte gateway", lifespan=lifespan)
     app.include_router(GraphQLRouter(schema, context_getter=context), prefix="/graphql")
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        connected = "nc" in state and state["nc"].is_connected
+        return {"status": "ok" if connected else "degraded"}
+
     return app
