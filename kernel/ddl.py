@@ -58,4 +58,89 @@ def _guards(schema: str, channel: str) -> list[str]:
             END $$""",
         f"CREATE OR REPLACE TRIGGER log_head_notify AFTER UPDATE ON {q}.log_head "
         f"FOR EACH ROW EXECUTE FUNCTION {q}.notify_appended()",
+        _append_function(q),
     ]
+
+
+def _append_function(q: str) -> str:
+    """`append_events`: a whole append in one statement (see kernel/store.py for the why).
+
+    Errors it raises on purpose: SQLSTATE EMCON (expected version does not hold; the message
+    is a JSON array [stream, expected, actual]) and EMIDK (idempotency key reused with another
+    request; the message is the key).
+    """
+    return f"""
+CREATE OR REPLACE FUNCTION {q}.append_events(
+  p_event_ids uuid[], p_stream_ids text[], p_types text[], p_schema_versions integer[],
+  p_tenant_ids text[], p_occurred_at timestamptz[], p_causation_ids uuid[],
+  p_correlation_ids uuid[], p_actors text[], p_payloads text[], p_contents bytea[],
+  p_expected_streams text[], p_expected_versions integer[],
+  p_idem_key text, p_idem_fingerprint bytea)
+RETURNS TABLE (out_position bigint, out_version integer, out_recorded_at timestamptz,
+               out_prev_hash bytea, out_hash bytea, out_replayed boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+  head_position bigint; head_hash bytea; ts timestamptz; micros bigint;
+  earlier {q}.idempotency_keys%ROWTYPE; clash record;
+  versions integer[]; positions bigint[]; prevs bytea[]; hashes bytea[];
+  n integer := cardinality(p_event_ids); i integer := 0; content bytea;
+BEGIN
+  -- Every statement below takes a fresh snapshot, so after this lock it sees the last commit.
+  SELECT h.position, h.hash INTO head_position, head_hash
+    FROM {q}.log_head h WHERE h.id = 1 FOR UPDATE;
+  IF p_idem_key IS NOT NULL THEN
+    SELECT * INTO earlier FROM {q}.idempotency_keys k
+      WHERE k.tenant_id = p_tenant_ids[1] AND k.key = p_idem_key;
+    IF FOUND THEN
+      IF length(p_idem_fingerprint) > 0 AND earlier.request_hash <> p_idem_fingerprint THEN
+        RAISE EXCEPTION USING ERRCODE = 'EMIDK', MESSAGE = p_idem_key;
+      END IF;
+      RETURN QUERY SELECT unnest(earlier.positions), NULL::integer, NULL::timestamptz,
+        NULL::bytea, NULL::bytea, true;
+      RETURN;
+    END IF;
+  END IF;
+  SELECT e.s, e.v, coalesce(c.v, 0) AS actual INTO clash
+    FROM unnest(p_expected_streams, p_expected_versions) AS e(s, v)
+    LEFT JOIN LATERAL (SELECT max(x.stream_version) AS v FROM {q}.events x
+                       WHERE x.stream_id = e.s) c ON true
+    WHERE coalesce(c.v, 0) <> e.v LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = 'EMCON',
+      MESSAGE = json_build_array(clash.s, clash.v, clash.actual)::text;
+  END IF;
+  SELECT array_agg(coalesce(c.v, 0) + t.rn ORDER BY t.ord) INTO versions
+    FROM (SELECT u.s, u.ord, row_number() OVER (PARTITION BY u.s ORDER BY u.ord) AS rn
+          FROM unnest(p_stream_ids) WITH ORDINALITY AS u(s, ord)) t
+    LEFT JOIN (SELECT x.stream_id, max(x.stream_version) AS v FROM {q}.events x
+               WHERE x.stream_id = ANY(p_stream_ids) GROUP BY x.stream_id) c
+      ON c.stream_id = t.s;
+  ts := clock_timestamp();
+  micros := (extract(epoch FROM ts) * 1000000)::bigint;
+  positions := array(SELECT head_position + g FROM generate_series(1, n) g);
+  prevs := array_fill(NULL::bytea, ARRAY[n]);
+  hashes := prevs;
+  -- FOREACH, not p_contents[i]: subscripting an array of variable-length values is O(i).
+  FOREACH content IN ARRAY p_contents LOOP
+    i := i + 1;
+    prevs[i] := head_hash;
+    head_hash := sha256(head_hash || content || int8send(positions[i])
+                        || int4send(versions[i]) || int8send(micros));
+    hashes[i] := head_hash;
+  END LOOP;
+  INSERT INTO {q}.events (global_position, event_id, stream_id, stream_version, type,
+      schema_version, tenant_id, occurred_at, recorded_at, causation_id, correlation_id,
+      actor, payload, prev_hash, hash)
+    SELECT u.pos, u.id, u.sid, u.ver, u.typ, u.sv, u.ten, u.occ, ts, u.cau, u.cor, u.act,
+      u.pay::jsonb, u.prv, u.hsh
+    FROM unnest(positions, p_event_ids, p_stream_ids, versions, p_types, p_schema_versions,
+      p_tenant_ids, p_occurred_at, p_causation_ids, p_correlation_ids, p_actors, p_payloads,
+      prevs, hashes) AS u(pos, id, sid, ver, typ, sv, ten, occ, cau, cor, act, pay, prv, hsh);
+  UPDATE {q}.log_head SET position = positions[n], hash = head_hash WHERE id = 1;
+  IF p_idem_key IS NOT NULL THEN
+    INSERT INTO {q}.idempotency_keys (tenant_id, key, request_hash, positions, recorded_at)
+      VALUES (p_tenant_ids[1], p_idem_key, p_idem_fingerprint, positions, ts);
+  END IF;
+  RETURN QUERY SELECT unnest(positions), unnest(versions), ts, unnest(prevs), unnest(hashes),
+    false;
+END $$"""

@@ -95,21 +95,27 @@ def _timestamp(value: datetime) -> str:
 
 
 def canonical_fields(event: RecordedEvent) -> JsonObject:
-    """The envelope fields the hash covers, as JSON-ready values (prev_hash excluded)."""
+    """The whole envelope as JSON-ready values (hashes excluded)."""
+    return {
+        **_content_header(event),
+        "stream_version": event.stream_version,
+        "recorded_at": _timestamp(event.recorded_at),
+        "global_position": event.global_position,
+        "payload": event.payload,
+    }
+
+
+def _content_header(event: NewEvent | RecordedEvent) -> JsonObject:
     return {
         "event_id": str(event.event_id),
         "stream_id": event.stream_id,
-        "stream_version": event.stream_version,
         "type": event.type,
         "schema_version": event.schema_version,
         "tenant_id": event.tenant_id,
         "occurred_at": _timestamp(event.occurred_at),
-        "recorded_at": _timestamp(event.recorded_at),
-        "global_position": event.global_position,
         "causation_id": str(event.causation_id) if event.causation_id else None,
         "correlation_id": str(event.correlation_id) if event.correlation_id else None,
         "actor": event.actor,
-        "payload": event.payload,
     }
 
 
@@ -120,6 +126,28 @@ def canonical_json(data: Any) -> bytes:
     ).encode()
 
 
-def chain_hash(prev_hash: bytes, event: RecordedEvent) -> bytes:
-    """hash = SHA-256(prev_hash ‖ canonical envelope)."""
-    return hashlib.sha256(prev_hash + canonical_json(canonical_fields(event))).digest()
+def content_hash(event: NewEvent | RecordedEvent, payload_json: bytes) -> bytes:
+    """SHA-256 of what the writer decides: canonical header fields, newline, canonical payload."""
+    return hashlib.sha256(canonical_json(_content_header(event)) + b"\n" + payload_json).digest()
+
+
+def chain_hash(
+    prev_hash: bytes, content: bytes, position: int, version: int, recorded_at: datetime
+) -> bytes:
+    """hash = SHA-256(prev_hash ‖ content hash ‖ position ‖ stream version ‖ recorded_at).
+
+    The envelope's canonical form is its content hash followed by what the store assigns
+    (position, version, transaction time in microseconds since the epoch), as big-endian
+    integers: PostgreSQL computes the same bytes inside the append, so an append is one
+    statement (see `kernel/ddl.py`), and `verify_chain` recomputes them from the row.
+    """
+    micros = _epoch_micros(recorded_at)
+    tail = position.to_bytes(8, "big", signed=True) + version.to_bytes(4, "big", signed=True)
+    return hashlib.sha256(
+        prev_hash + content + tail + micros.to_bytes(8, "big", signed=True)
+    ).digest()
+
+
+def _epoch_micros(value: datetime) -> int:
+    delta = value.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds

@@ -1,27 +1,41 @@
 """The event store: an append-only, hash-chained log per service on PostgreSQL.
 
 Sequence gaps: a reader that follows global positions must never see N+1 before N commits.
-We serialise appends: every append transaction first locks the single `log_head` row
-(SELECT ... FOR UPDATE), reads the last position and hash from it, writes its events at the
-next positions and moves the head. The lock is transaction-scoped, so the next appender reads
-the head only after the previous one committed: positions are handed out in commit order and a
-reader can never see a gap that fills later. It is the choice the `eventsourcing` library makes
-(a table lock there); the alternative, reading below the oldest open transaction id, does not
-suit a hash chain, which needs the previous hash before it can write the next one anyway.
+We serialise appends: an append first locks the single `log_head` row (SELECT ... FOR
+UPDATE), reads the last position and hash from it, writes its events at the next positions
+and moves the head. The lock is transaction-scoped, so the next appender reads the head only
+after the previous one committed: positions are handed out in commit order and a reader can
+never see a gap that fills later. (The `eventsourcing` library locks the table for the same
+reason; reading below the oldest open transaction id instead does not suit a hash chain,
+which needs the previous hash before it can write the next one anyway.)
+
+The whole append runs inside PostgreSQL as one call of `append_events` (kernel/ddl.py): the
+caller sends each event with its content hash, the function takes the lock, checks expected
+versions and idempotency, chains the hashes and inserts. One statement means one round trip
+and a lock held for microseconds, not for the latency of several round trips.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from kernel.envelope import JsonObject, NewEvent, RecordedEvent, canonical_json, chain_hash
+from kernel.envelope import (
+    JsonObject,
+    NewEvent,
+    RecordedEvent,
+    canonical_json,
+    chain_hash,
+    content_hash,
+)
 from kernel.errors import ConcurrencyConflict, IdempotencyKeyReused, InvalidEvent
+from kernel.metrics import APPENDED
 from kernel.schema import LogTables, log_tables
 from kernel.upcasting import Upcasters
 
@@ -54,7 +68,7 @@ class EventStore:
         self.schema = schema
         self.tables: LogTables = log_tables(schema)
         self.upcasters = upcasters or Upcasters()
-        self._insert_sql = _insert_statement(schema)
+        self._append_sql = _append_statement(schema)
 
     async def append(
         self,
@@ -84,79 +98,23 @@ class EventStore:
         idempotency: IdempotencyKey | None,
     ) -> list[RecordedEvent]:
         _check_batch(events, idempotency)
-        last_position, last_hash = await self._lock_head(conn)
-        if idempotency is not None:
-            earlier = await self._earlier_result(conn, events[0].tenant_id, idempotency)
-            if earlier is not None:
-                return earlier
-        versions = await self._stream_versions(conn, {e.stream_id for e in events})
-        _check_expected(expected, versions)
-        recorded = _sequence(events, versions, last_position, last_hash)
-        await self._write(conn, recorded, idempotency)
-        return recorded
+        payloads = [_stable_payload(e.payload) for e in events]
+        params = _append_params(events, payloads, expected, idempotency)
+        try:
+            rows = (await conn.execute(self._append_sql, params)).all()
+        except DBAPIError as error:
+            raise _translated(error) from error
+        if rows[0].out_replayed:
+            return await self._at_positions(conn, [r.out_position for r in rows])
+        APPENDED.labels(self.schema).inc(len(rows))
+        return [_recorded(e, p, r) for e, p, r in zip(events, payloads, rows, strict=True)]
 
-    async def _lock_head(self, conn: AsyncConnection) -> tuple[int, bytes]:
-        head = self.tables.head
-        row = (
-            await conn.execute(
-                sa.select(head.c.position, head.c.hash).where(head.c.id == 1).with_for_update()
-            )
-        ).one()
-        return int(row.position), bytes(row.hash)
-
-    async def _earlier_result(
-        self, conn: AsyncConnection, tenant_id: str, idempotency: IdempotencyKey
-    ) -> list[RecordedEvent] | None:
-        t = self.tables.idempotency
-        row = (
-            await conn.execute(
-                sa.select(t.c.request_hash, t.c.positions).where(
-                    t.c.tenant_id == tenant_id, t.c.key == idempotency.key
-                )
-            )
-        ).one_or_none()
-        if row is None:
-            return None
-        if idempotency.fingerprint and bytes(row.request_hash) != idempotency.fingerprint:
-            raise IdempotencyKeyReused(idempotency.key)
-        result = await conn.execute(
-            self._select().where(self.tables.events.c.global_position.in_(row.positions))
-        )
-        return [self._to_event(r) for r in result]
-
-    async def _stream_versions(self, conn: AsyncConnection, streams: set[str]) -> dict[str, int]:
+    async def _at_positions(
+        self, conn: AsyncConnection, positions: list[int]
+    ) -> list[RecordedEvent]:
         ev = self.tables.events
-        query = (
-            sa.select(ev.c.stream_id, sa.func.max(ev.c.stream_version))
-            .where(ev.c.stream_id.in_(streams))
-            .group_by(ev.c.stream_id)
-        )
-        found = {row[0]: int(row[1]) for row in await conn.execute(query)}
-        return {stream: found.get(stream, 0) for stream in streams}
-
-    async def _write(
-        self,
-        conn: AsyncConnection,
-        recorded: list[RecordedEvent],
-        idempotency: IdempotencyKey | None,
-    ) -> None:
-        # One statement, one round trip: the events go in as column arrays and the head moves.
-        last = recorded[-1]
-        columns = {name: [getattr(e, name) for e in recorded] for name in _INSERTED}
-        columns["payload"] = [canonical_json(e.payload).decode() for e in recorded]
-        await conn.execute(
-            self._insert_sql, {**columns, "last": last.global_position, "last_hash": last.hash}
-        )
-        if idempotency is not None:
-            await conn.execute(
-                self.tables.idempotency.insert().values(
-                    tenant_id=last.tenant_id,
-                    key=idempotency.key,
-                    request_hash=idempotency.fingerprint,
-                    positions=[e.global_position for e in recorded],
-                    recorded_at=last.recorded_at,
-                )
-            )
+        query = self._select().where(ev.c.global_position.in_(positions))
+        return [self._to_event(r) for r in await conn.execute(query.order_by(ev.c.global_position))]
 
     # ---- reads -------------------------------------------------------------------------
 
@@ -245,28 +203,100 @@ class EventStore:
 
 
 _COLUMNS = (
-    "event_id", "stream_id", "stream_version", "type", "tenant_id", "occurred_at",
-    "recorded_at", "global_position", "causation_id", "correlation_id", "actor",
-)  # fmt: skip
+    "event_id",
+    "stream_id",
+    "stream_version",
+    "type",
+    "tenant_id",
+    "occurred_at",
+    "recorded_at",
+    "global_position",
+    "causation_id",
+    "correlation_id",
+    "actor",
+)
 
 
-_INSERTED = {
-    "global_position": "bigint", "event_id": "uuid", "stream_id": "text",
-    "stream_version": "integer", "type": "text", "schema_version": "integer",
-    "tenant_id": "text", "occurred_at": "timestamptz", "recorded_at": "timestamptz",
-    "causation_id": "uuid", "correlation_id": "uuid", "actor": "text", "payload": "text",
-    "prev_hash": "bytea", "hash": "bytea",
-}  # fmt: skip
+_APPEND_ARGS = (
+    "event_ids",
+    "stream_ids",
+    "types",
+    "schema_versions",
+    "tenant_ids",
+    "occurred_at",
+    "causation_ids",
+    "correlation_ids",
+    "actors",
+    "payloads",
+    "contents",
+    "expected_streams",
+    "expected_versions",
+    "idem_key",
+    "idem_fingerprint",
+)
 
 
-def _insert_statement(schema: str) -> sa.TextClause:
-    names = ", ".join(_INSERTED)
-    arrays = ", ".join(f"CAST(:{n} AS {t}[])" for n, t in _INSERTED.items())
-    selected = names.replace("payload", "payload::jsonb")
-    return sa.text(
-        f'WITH appended AS (INSERT INTO "{schema}".events ({names}) '
-        f"SELECT {selected} FROM unnest({arrays}) AS t({names})) "
-        f'UPDATE "{schema}".log_head SET position = :last, hash = :last_hash WHERE id = 1'
+def _append_statement(schema: str) -> sa.TextClause:
+    args = ", ".join(f":{name}" for name in _APPEND_ARGS)
+    return sa.text(f'SELECT * FROM "{schema}".append_events({args})')
+
+
+def _append_params(
+    events: Sequence[NewEvent],
+    payloads: list[JsonObject],
+    expected: Mapping[str, int],
+    idempotency: IdempotencyKey | None,
+) -> dict[str, object]:
+    texts = [canonical_json(p) for p in payloads]
+    return {
+        "event_ids": [e.event_id for e in events],
+        "stream_ids": [e.stream_id for e in events],
+        "types": [e.type for e in events],
+        "schema_versions": [e.schema_version for e in events],
+        "tenant_ids": [e.tenant_id for e in events],
+        "occurred_at": [e.occurred_at for e in events],
+        "causation_ids": [e.causation_id for e in events],
+        "correlation_ids": [e.correlation_id for e in events],
+        "actors": [e.actor for e in events],
+        "payloads": [t.decode() for t in texts],
+        "contents": [content_hash(e, t) for e, t in zip(events, texts, strict=True)],
+        "expected_streams": list(expected),
+        "expected_versions": list(expected.values()),
+        "idem_key": idempotency.key if idempotency else None,
+        "idem_fingerprint": idempotency.fingerprint if idempotency else None,
+    }
+
+
+def _translated(error: DBAPIError) -> Exception:
+    state = getattr(error.orig, "sqlstate", None)
+    message = str(getattr(error.orig, "__cause__", None) or error.orig)
+    if state == "EMCON":
+        stream_id, expected, actual = json.loads(message)
+        return ConcurrencyConflict(stream_id, expected, actual)
+    if state == "EMIDK":
+        return IdempotencyKeyReused(message)
+    return error
+
+
+def _recorded(
+    event: NewEvent, payload: JsonObject, row: sa.Row[tuple[object, ...]]
+) -> RecordedEvent:
+    return RecordedEvent(
+        event_id=event.event_id,
+        stream_id=event.stream_id,
+        stream_version=int(row.out_version),
+        type=event.type,
+        schema_version=event.schema_version,
+        tenant_id=event.tenant_id,
+        occurred_at=event.occurred_at,
+        recorded_at=row.out_recorded_at,
+        global_position=int(row.out_position),
+        causation_id=event.causation_id,
+        correlation_id=event.correlation_id,
+        actor=event.actor,
+        payload=payload,
+        prev_hash=bytes(row.out_prev_hash),
+        hash=bytes(row.out_hash),
     )
 
 
@@ -283,55 +313,6 @@ def _check_batch(events: Sequence[NewEvent], idempotency: IdempotencyKey | None)
     for event in events:
         if not event.tenant_id:
             raise InvalidEvent(f"event {event.type} on stream {event.stream_id!r} has no tenant_id")
-
-
-def _check_expected(expected: Mapping[str, int], actual: Mapping[str, int]) -> None:
-    for stream_id, version in expected.items():
-        current = actual.get(stream_id, 0)
-        if current != version:
-            raise ConcurrencyConflict(stream_id, version, current)
-
-
-def _sequence(
-    events: Sequence[NewEvent], versions: dict[str, int], position: int, prev_hash: bytes
-) -> list[RecordedEvent]:
-    recorded_at = datetime.now(UTC)
-    out: list[RecordedEvent] = []
-    for event in events:
-        position += 1
-        versions[event.stream_id] += 1
-        draft = _draft(event, versions[event.stream_id], position, recorded_at, prev_hash)
-        prev_hash = chain_hash(prev_hash, draft)
-        out.append(_with_hash(draft, prev_hash))
-    return out
-
-
-def _draft(
-    event: NewEvent, version: int, position: int, recorded_at: datetime, prev_hash: bytes
-) -> RecordedEvent:
-    return RecordedEvent(
-        event_id=event.event_id,
-        stream_id=event.stream_id,
-        stream_version=version,
-        type=event.type,
-        schema_version=event.schema_version,
-        tenant_id=event.tenant_id,
-        occurred_at=event.occurred_at,
-        recorded_at=recorded_at,
-        global_position=position,
-        causation_id=event.causation_id,
-        correlation_id=event.correlation_id,
-        actor=event.actor,
-        payload=_stable_payload(event.payload),
-        prev_hash=prev_hash,
-        hash=b"",
-    )
-
-
-def _with_hash(draft: RecordedEvent, digest: bytes) -> RecordedEvent:
-    fields = {name: getattr(draft, name) for name in RecordedEvent.__slots__}
-    fields["hash"] = digest
-    return RecordedEvent(**fields)
 
 
 def _stable_payload(payload: JsonObject) -> JsonObject:
@@ -351,15 +332,19 @@ def _json_stable(value: object) -> object:
     return value
 
 
-def _row(event: RecordedEvent) -> dict[str, object]:
-    return {name: getattr(event, name) for name in RecordedEvent.__slots__}
-
-
 def _link_problem(event: RecordedEvent, prev_hash: bytes, position: int) -> str | None:
     if event.global_position != position:
         return f"position {position} is missing (next found: {event.global_position})"
     if event.prev_hash != prev_hash:
         return "prev_hash does not match the hash of the previous event"
-    if chain_hash(prev_hash, event) != event.hash:
+    payload_json = canonical_json(event.payload)
+    link = chain_hash(
+        prev_hash,
+        content_hash(event, payload_json),
+        event.global_position,
+        event.stream_version,
+        event.recorded_at,
+    )
+    if link != event.hash:
         return "hash does not match the event's content"
     return None
