@@ -7,13 +7,16 @@ import asyncio
 import uvicorn
 from rich.console import Console
 
+from empreinte_cli.devkey import ensure_dev_key
 from empreinte_cli.registry import all_definitions
+from gateway.app import MIGRATIONS as GATEWAY_MIGRATIONS
 from gateway.app import create_app
+from gateway.keys import SCHEMA as GATEWAY_SCHEMA
 from infra.embedded import local_endpoints
 from kernel.db import create_engine
 from kernel.logs import configure_logging
 from kernel.migrations import upgrade
-from kernel.process import _stop_on_signals, run_service
+from kernel.process import run_service, stop_on_signals
 from kernel.settings import Settings
 
 console = Console(stderr=True)
@@ -26,14 +29,16 @@ async def migrate_all(settings: Settings) -> None:
     try:
         for definition in all_definitions():
             await upgrade(engine, definition.name, definition.migrations)
+        await upgrade(engine, GATEWAY_SCHEMA, GATEWAY_MIGRATIONS)
     finally:
         await engine.dispose()
 
 
 async def run_stack(settings: Settings) -> None:
     """Every service and the gateway, as tasks of one event loop, until Ctrl-C or SIGTERM."""
-    stop = _stop_on_signals()
+    stop = stop_on_signals()
     await migrate_all(settings)
+    key, created = await ensure_dev_key(settings)
     services = [asyncio.create_task(run_service(d, settings, stop)) for d in all_definitions()]
     config = uvicorn.Config(
         create_app(settings),
@@ -46,6 +51,9 @@ async def run_stack(settings: Settings) -> None:
     gateway = asyncio.create_task(server.serve())
     url = f"http://{settings.gateway_host}:{settings.gateway_port}/graphql"
     console.print(f"[bold green]Empreinte is up.[/] GraphiQL: [link={url}]{url}[/link]")
+    where = settings.data_dir / "dev-api-key"
+    console.print(f"Admin API key of organisation 'dev' ({'new, ' if created else ''}in {where}):")
+    console.print(f"  {key}\n  send it as header  X-API-Key: {key}")
     await asyncio.wait([gateway, asyncio.create_task(stop.wait())], return_when="FIRST_COMPLETED")
     stop.set()
     server.should_exit = True

@@ -74,7 +74,7 @@ async def run_service(
     """Run `definition` until `stop` is set (or SIGTERM/SIGINT arrives)."""
     if not settings.database_url or not settings.nats_url:
         raise RuntimeError("a service process needs DATABASE_URL and NATS_URL")
-    stop = stop or _stop_on_signals()
+    stop = stop or stop_on_signals()
     engine = create_engine(settings.database_url)
     await upgrade(engine, definition.name, definition.migrations)
     nc = await connect_nats(settings.nats_url, f"empreinte-{definition.name}")
@@ -130,7 +130,8 @@ def _health(
     return check
 
 
-def _stop_on_signals() -> asyncio.Event:
+def stop_on_signals() -> asyncio.Event:
+    """An event set by SIGTERM or SIGINT (Ctrl-C): the signal to drain and stop."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

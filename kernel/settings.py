@@ -28,3 +28,6 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(default=None, alias="EMPREINTE_METRICS_PORT")
     gateway_host: str = Field(default="127.0.0.1", alias="EMPREINTE_GATEWAY_HOST")
     gateway_port: int = Field(default=8000, alias="EMPREINTE_GATEWAY_PORT")
+    cors_origins: list[str] = Field(default_factory=list, alias="EMPREINTE_CORS_ORIGINS")
+    rate_limit_per_minute: int = Field(default=600, alias="EMPREINTE_RATE_LIMIT_PER_MINUTE", ge=1)
+    max_body_bytes: int = Field(default=1_048_576, alias="EMPREINTE_MAX_BODY_BYTES", ge=1024)

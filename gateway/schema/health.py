@@ -12,6 +12,7 @@ from nats.errors import TimeoutError as NatsTimeout
 from strawberry.types import Info
 
 from contracts.services import HEALTH_VERB, SERVICES, HealthReport
+from gateway.context import GatewayContext
 from kernel.naming import endpoint_subject
 
 
@@ -33,7 +34,6 @@ async def _ask(nc: NatsClient, namespace: str, service: str) -> ServiceHealth:
     return ServiceHealth(service=service, status=report.status, head_position=report.head_position)
 
 
-async def resolve_health(info: Info) -> list[ServiceHealth]:
-    nc: NatsClient = info.context["nc"]
-    namespace: str = info.context["namespace"]
+async def resolve_health(info: Info[GatewayContext, None]) -> list[ServiceHealth]:
+    nc, namespace = info.context.nc, info.context.namespace
     return list(await asyncio.gather(*(_ask(nc, namespace, s) for s in SERVICES)))
