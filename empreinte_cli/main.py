@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from empreinte_cli.keys_commands import app as keys_app
 from kernel.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, help="Empreinte: carbon accounting backend.")
@@ -15,6 +16,7 @@ service_app = typer.Typer(no_args_is_help=True, help="Run one service process.")
 gateway_app = typer.Typer(no_args_is_help=True, help="Run the GraphQL gateway.")
 app.add_typer(service_app, name="service")
 app.add_typer(gateway_app, name="gateway")
+app.add_typer(keys_app, name="keys")
 
 
 @app.command()

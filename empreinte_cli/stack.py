@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Iterator
 
 import uvicorn
 from rich.console import Console
@@ -46,18 +48,24 @@ async def run_stack(settings: Settings) -> None:
         port=settings.gateway_port,
         log_level="warning",
     )
-    server = uvicorn.Server(config)
-    # uvicorn takes SIGINT/SIGTERM while it serves; its end is then our signal to stop.
+    server = _Gateway(config)
     gateway = asyncio.create_task(server.serve())
     url = f"http://{settings.gateway_host}:{settings.gateway_port}/graphql"
     console.print(f"[bold green]Empreinte is up.[/] GraphiQL: [link={url}]{url}[/link]")
     where = settings.data_dir / "dev-api-key"
     console.print(f"Admin API key of organisation 'dev' ({'new, ' if created else ''}in {where}):")
-    console.print(f"  {key}\n  send it as header  X-API-Key: {key}")
-    await asyncio.wait([gateway, asyncio.create_task(stop.wait())], return_when="FIRST_COMPLETED")
-    stop.set()
+    console.print(f"  X-API-Key: {key}", soft_wrap=True)
+    await stop.wait()
     server.should_exit = True
     await asyncio.gather(gateway, *services, return_exceptions=True)
+
+
+class _Gateway(uvicorn.Server):
+    """uvicorn without its own signal handling: the stack's stop event drives its shutdown."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 def dev(settings: Settings) -> None:
