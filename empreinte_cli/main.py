@@ -70,6 +70,15 @@ def gateway_run(
     )
 
 
+@gateway_app.command("export-schema")
+def gateway_export_schema() -> None:
+    """Write the running schema to gateway/schema.graphql (a test fails while they differ)."""
+    from gateway.schema.root import SCHEMA_FILE, schema
+
+    SCHEMA_FILE.write_text(str(schema) + "\n")
+    typer.echo(f"written: {SCHEMA_FILE}")
+
+
 @app.command()
 def health(
     service: Annotated[str, typer.Argument(help="Service to ask")],

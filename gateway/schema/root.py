@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import strawberry
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 
@@ -10,6 +12,7 @@ from gateway.schema.access import IssuedApiKey, Me, create_api_key, resolve_me, 
 from gateway.schema.health import ServiceHealth, resolve_health
 
 MAX_DEPTH, MAX_TOKENS, MAX_ALIASES = 12, 5_000, 30
+SCHEMA_FILE = Path(__file__).parents[1] / "schema.graphql"
 
 
 @strawberry.type

@@ -116,3 +116,13 @@ async def test_health_reports_services_that_do_not_answer(gateway: Gateway) -> N
     health = (await gateway.graphql("{ health { service status } }", key)).json()["data"]["health"]
     assert {h["service"] for h in health} == {"factors", "inventory", "compute", "reporting"}
     assert {h["status"] for h in health} == {"unreachable"}  # none runs in this test
+
+
+async def test_graphiql_opens_without_a_key_but_a_get_query_needs_one(gateway: Gateway) -> None:
+    page = await gateway.http.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert "graphiql" in page.text.lower()
+    query = await gateway.http.get(
+        "/graphql", params={"query": ME}, headers={"Accept": "text/html"}
+    )
+    assert query.status_code == 401
