@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from empreinte_cli.keys_commands import app as keys_app
+from empreinte_cli.requests_commands import app as requests_app
 from kernel.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, help="Empreinte: carbon accounting backend.")
@@ -17,6 +18,7 @@ gateway_app = typer.Typer(no_args_is_help=True, help="Run the GraphQL gateway.")
 app.add_typer(service_app, name="service")
 app.add_typer(gateway_app, name="gateway")
 app.add_typer(keys_app, name="keys")
+app.add_typer(requests_app, name="requests")
 
 
 @app.command()

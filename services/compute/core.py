@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any, Literal
 
 import numpy as np
@@ -210,3 +211,23 @@ def _by(codes: IntArray, names: tuple[str, ...], total: Bounded) -> dict[str, Gr
     value = per_name(total.value)
     low, high = (value, value) if total.is_exact else (per_name(total.min), per_name(total.max))
     return {names[i]: Grams(value[i], low[i], high[i]) for i in np.argsort(names, kind="stable")}
+
+
+def result_as_json(result: EmissionResult) -> dict[str, Any]:
+    """The result as plain JSON data: grams with ranges, breakdowns, and every constant."""
+    return {
+        "model": result.constants.get("model"),
+        "total_g": asdict(result.total),
+        "segments": {
+            name: {"operational": asdict(s.operational), "embodied": asdict(s.embodied)}
+            for name, s in result.segments.items()
+        },
+        "by_country": {c: asdict(g) for c, g in result.by_client_country.items()},
+        "by_server_country": {c: asdict(g) for c, g in result.by_server_country.items()},
+        "by_device": {d: asdict(g) for d, g in result.by_device.items()},
+        "rows": result.rows,
+        "requests": result.requests,
+        "rows_without_exec_ms": result.rows_without_exec_ms,
+        "fallback_countries": list(result.fallback_countries),
+        "constants": dict(result.constants),
+    }
