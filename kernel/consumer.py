@@ -85,13 +85,13 @@ class Consumer:
             while not stop.is_set():
                 try:
                     messages = await sub.fetch(self.batch, timeout=1.0)
-                except NatsTimeout:
+                except (NatsTimeout, TimeoutError):  # nats-py raises either, by path
                     continue
                 for msg in messages:
                     await self.handle(msg)
-                CONSUMER_LAG.labels(self.subscription.durable).set(
-                    messages[-1].metadata.num_pending
-                )
+                if messages:
+                    pending = messages[-1].metadata.num_pending
+                    CONSUMER_LAG.labels(self.subscription.durable).set(pending)
         finally:
             await sub.unsubscribe()
 
