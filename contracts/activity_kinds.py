@@ -136,6 +136,9 @@ _KINDS = (
     _kind("train_national_average", "km", "business_travel"),
     _kind("train_regional_ter", "km", "business_travel"),
     _kind("cloud_instance_usage", "hour", "cloud"),
+    # Grid intensity as the per-request core uses it (co2.js's Ember averages), kept apart
+    # from `electricity` so it never competes with a country's preferred activity factor.
+    _kind("electricity_grid_average", "kWh", "product"),
     _kind("data_transfer", "gigabyte", "product"),
 )
 

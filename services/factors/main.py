@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from kernel.process import ServiceDefinition
+from kernel.process import ServiceDefinition, Wiring
+from kernel.runtime import Route
+from services.factors.defaults import load_defaults
+from services.factors.handlers import FactorHandlers
+
+
+def routes(wiring: Wiring) -> list[Route[Any, Any]]:
+    return FactorHandlers(wiring.store).routes()
+
+
+async def load_default_releases(wiring: Wiring) -> None:
+    """Startup: publish the default releases (a no-op once they are in the log)."""
+    await load_defaults(FactorHandlers(wiring.store))
+
 
 definition = ServiceDefinition(
     name="factors",
     version="0.1.0",
     migrations=Path(__file__).parent / "migrations",
+    routes=routes,
+    startup=load_default_releases,
 )

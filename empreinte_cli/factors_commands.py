@@ -1,0 +1,45 @@
+"""`empreinte factors ...`: the emission-factor catalogue from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+
+import typer
+
+from kernel.settings import Settings
+
+factors_app = typer.Typer(no_args_is_help=True, help="The emission-factor catalogue.")
+
+
+@factors_app.callback()
+def factors() -> None:
+    """The emission-factor catalogue."""
+
+
+@factors_app.command("load-defaults")
+def load_defaults_command() -> None:
+    """Publish the default factor releases (idempotent: a second run changes nothing)."""
+    settings = Settings()
+    if not settings.database_url:
+        raise typer.BadParameter("DATABASE_URL must be set (or use `empreinte dev`)")
+    counts = asyncio.run(load_into(settings.database_url))
+    for release, members in counts.items():
+        typer.echo(f"{release}: {members} factors")
+
+
+async def load_into(database_url: str) -> dict[str, int]:
+    """Migrate the factors schema, then load the default releases into it."""
+    from kernel.db import create_engine
+    from kernel.migrations import upgrade
+    from kernel.store import EventStore
+    from services.factors.defaults import load_defaults
+    from services.factors.handlers import FactorHandlers
+    from services.factors.main import definition
+
+    engine = create_engine(database_url, pool_size=2)
+    try:
+        await upgrade(engine, definition.name, definition.migrations)
+        store = EventStore(engine, definition.name, definition.upcasters)
+        return await load_defaults(FactorHandlers(store))
+    finally:
+        await engine.dispose()
