@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from kernel.process import ServiceDefinition
+from kernel.process import ServiceDefinition, Wiring
+from kernel.runtime import Route
+from services.inventory.handlers import Inventory
+
+
+def routes(wiring: Wiring) -> Sequence[Route[Any, Any]]:
+    nc = wiring.nc
+    inventory = Inventory(wiring.store, nc.jetstream(), wiring.settings.namespace, nc.max_payload)
+    return inventory.routes()
+
 
 definition = ServiceDefinition(
     name="inventory",
     version="0.1.0",
     migrations=Path(__file__).parent / "migrations",
+    routes=routes,
 )

@@ -1,0 +1,294 @@
+"""The inventory service's API: organisations' activity ledger, request logs and campaigns.
+
+Events are what the ledger remembers (nothing is ever deleted: a correction or a retraction is
+a new event on the activity's stream). Endpoints are `<namespace>.inventory.<verb>`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kernel.endpoints import ROLES, EndpointSpec
+from kernel.events import DomainEvent, EventCatalogue
+
+SERVICE = "inventory"
+MAX_BATCH = 10_000
+REQUEST_LOG_BUCKET = "request_logs"  # the object store bucket is `<namespace>_request_logs`
+Status = Literal["recorded", "corrected", "retracted"]
+LogFormat = Literal["parquet", "csv", "ndjson"]
+
+
+def request_log_bucket(namespace: str) -> str:
+    """The JetStream object store bucket request-log files are uploaded to."""
+    return f"{namespace}_{REQUEST_LOG_BUCKET}"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# ---- events ----------------------------------------------------------------------------
+
+
+class ActivityRecorded(DomainEvent):
+    event_type = "ActivityRecorded"
+    activity_id: UUID
+    kind: str
+    quantity: float
+    unit: str
+    period_start: date
+    period_end: date
+    site: str
+    region: str
+    source: str | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+
+class ActivityCorrected(DomainEvent):
+    event_type = "ActivityCorrected"
+    activity_id: UUID
+    quantity: float
+    unit: str
+    period_start: date
+    period_end: date
+    reason: str
+
+
+class ActivityRetracted(DomainEvent):
+    event_type = "ActivityRetracted"
+    activity_id: UUID
+    reason: str
+
+
+class RequestLogReceived(DomainEvent):
+    event_type = "RequestLogReceived"
+    log_id: UUID
+    bucket: str
+    object_name: str
+    sha256: str
+    size: int
+    format: LogFormat
+    period_start: date
+    period_end: date
+    site: str
+    row_count: int | None = None
+
+
+class CampaignQuestion(_Model):
+    """One question of a campaign: its answer becomes `scale` x answer of `kind` in `unit`.
+
+    E.g. "km commuted by bus per week" with kind commute_bus_diesel, unit km, scale 47
+    (working weeks in the campaign's period).
+    """
+
+    question_id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
+    prompt: str = Field(min_length=1, max_length=500)
+    kind: str
+    unit: str
+    scale: float = Field(default=1.0, gt=0, allow_inf_nan=False)
+
+
+class CampaignOpened(DomainEvent):
+    event_type = "CampaignOpened"
+    campaign_id: UUID
+    name: str
+    period_start: date
+    period_end: date
+    questions: list[CampaignQuestion]
+
+
+class FormAnswer(_Model):
+    question_id: str
+    quantity: float = Field(allow_inf_nan=False)
+
+
+class FormSubmitted(DomainEvent):
+    event_type = "FormSubmitted"
+    submission_id: UUID
+    campaign_id: UUID
+    respondent: str
+    site: str
+    region: str
+    answers: list[FormAnswer]
+    activity_ids: list[UUID]
+
+
+EVENTS = EventCatalogue(
+    ActivityRecorded,
+    ActivityCorrected,
+    ActivityRetracted,
+    RequestLogReceived,
+    CampaignOpened,
+    FormSubmitted,
+)
+
+# ---- requests and answers ----------------------------------------------------------------
+
+
+class ActivityInput(_Model):
+    """One activity as an integrator sends it (checked by the service, item by item)."""
+
+    kind: str = Field(max_length=100)
+    quantity: float = Field(allow_inf_nan=False)
+    unit: str = Field(max_length=50)
+    period_start: date
+    period_end: date
+    site: str = Field(min_length=1, max_length=200)
+    region: str = Field(max_length=20)
+    source: str | None = Field(default=None, max_length=500)
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+
+class RecordActivities(_Model):
+    """A batch of activities. Items are plain JSON objects so a bad one is rejected alone.
+
+    `defaults` holds fields shared by every item (an item's own value wins), which keeps a
+    10,000-item batch small on the wire.
+    """
+
+    idempotency_key: str = Field(min_length=1, max_length=200)
+    activities: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_BATCH)
+    defaults: dict[str, Any] = Field(default_factory=dict)
+
+
+class Rejection(_Model):
+    index: int
+    field: str
+    reason: str
+
+
+class RecordOutcome(_Model):
+    """Accepted items are stored together (one atomic append); rejected ones are listed."""
+
+    activity_ids: list[UUID | None]  # one per item, in order; null where it was rejected
+    accepted: int
+    rejected: list[Rejection]
+    stored: bool  # whether anything was appended (false when every item was rejected)
+    replayed: bool = False  # true when this answers a retry of an earlier request
+
+
+class CorrectActivity(_Model):
+    activity_id: UUID
+    expected_version: int | None = Field(default=None, ge=1)
+    quantity: float = Field(allow_inf_nan=False)
+    unit: str
+    period_start: date
+    period_end: date
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class RetractActivity(_Model):
+    activity_id: UUID
+    expected_version: int | None = Field(default=None, ge=1)
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class GetActivity(_Model):
+    activity_id: UUID
+
+
+class ActivityView(_Model):
+    activity_id: UUID
+    kind: str
+    quantity: float
+    unit: str
+    period_start: date
+    period_end: date
+    site: str
+    region: str
+    source: str | None
+    attributes: dict[str, Any]
+    status: Status
+    version: int
+    recorded_at: datetime
+    updated_at: datetime
+
+
+class ListActivities(_Model):
+    """Filters (all optional; the period ones keep activities overlapping them) and a page."""
+
+    kind: str | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+    site: str | None = None
+    region: str | None = None
+    status: Status | None = None
+    limit: int = Field(default=100, ge=1, le=1000)
+    cursor: str | None = None
+
+
+class ActivityPage(_Model):
+    items: list[ActivityView]  # up to `limit`, fewer when that many would be too large
+    next_cursor: str | None  # opaque; null on the last page
+
+
+class RegisterRequestLog(_Model):
+    object_name: str = Field(min_length=1, max_length=1000)
+    sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
+    format: LogFormat
+    period_start: date
+    period_end: date
+    site: str = Field(min_length=1, max_length=200)
+
+
+class RequestLogView(_Model):
+    log_id: UUID
+    bucket: str
+    object_name: str
+    sha256: str
+    size: int
+    format: LogFormat
+    row_count: int | None
+
+
+class OpenCampaign(_Model):
+    name: str = Field(min_length=1, max_length=200)
+    period_start: date
+    period_end: date
+    questions: list[CampaignQuestion] = Field(min_length=1, max_length=200)
+
+
+class CampaignView(_Model):
+    campaign_id: UUID
+    name: str
+    period_start: date
+    period_end: date
+    questions: list[CampaignQuestion]
+
+
+class SubmitForm(_Model):
+    """A stakeholder's answers; with an idempotency key a resubmission answers the first."""
+
+    campaign_id: UUID
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+    site: str = Field(min_length=1, max_length=200)
+    region: str
+    answers: list[FormAnswer] = Field(min_length=1, max_length=200)
+
+
+class SubmissionView(_Model):
+    submission_id: UUID
+    campaign_id: UUID
+    activity_ids: list[UUID]
+
+
+# ---- endpoints -----------------------------------------------------------------------------
+
+WRITERS = frozenset({"integrator", "admin"})
+CAMPAIGNERS = frozenset({"admin", "compliance"})
+
+
+RECORD = EndpointSpec(SERVICE, "record", RecordActivities, RecordOutcome, WRITERS)
+CORRECT = EndpointSpec(SERVICE, "correct", CorrectActivity, ActivityView, WRITERS)
+RETRACT = EndpointSpec(SERVICE, "retract", RetractActivity, ActivityView, WRITERS)
+GET = EndpointSpec(SERVICE, "get", GetActivity, ActivityView, ROLES)
+LIST = EndpointSpec(SERVICE, "list", ListActivities, ActivityPage, ROLES)
+REGISTER_REQUEST_LOG = EndpointSpec(
+    SERVICE, "register_request_log", RegisterRequestLog, RequestLogView, WRITERS
+)
+OPEN_CAMPAIGN = EndpointSpec(SERVICE, "open_campaign", OpenCampaign, CampaignView, CAMPAIGNERS)
+SUBMIT_FORM = EndpointSpec(SERVICE, "submit_form", SubmitForm, SubmissionView, ROLES)

@@ -1,0 +1,244 @@
+"""The inventory's endpoints: load state, let the domain decide, append and project at once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+from uuid import UUID
+
+from nats.js.client import JetStreamContext
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from contracts import inventory as c
+from kernel.endpoints import CallContext
+from kernel.envelope import NewEvent, RecordedEvent, new_event_id
+from kernel.errors import ConcurrencyConflict, IdempotencyKeyReused, RequestRefused
+from kernel.events import DomainEvent
+from kernel.runtime import Route
+from kernel.store import EventStore, IdempotencyKey, request_fingerprint
+from services.inventory import queries
+from services.inventory.campaigns import decide_opening, decide_submission
+from services.inventory.domain import (
+    check_batch,
+    decide_correction,
+    decide_retraction,
+    period_problems,
+    recorded,
+    refuse_on,
+)
+from services.inventory.projections import Ledger
+from services.inventory.request_logs import StoredObject, read_back
+
+V = TypeVar("V", bound=BaseModel)
+
+
+class Inventory:
+    """The handlers of one inventory process, sharing its store, read models and NATS."""
+
+    def __init__(
+        self, store: EventStore, js: JetStreamContext, namespace: str, max_answer_bytes: int
+    ) -> None:
+        self.store, self.js, self.namespace = store, js, namespace
+        self.max_answer_bytes = max_answer_bytes  # the NATS server's max_payload
+        self.ledger = Ledger(store.schema)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self.store.engine
+
+    def routes(self) -> list[Route[Any, Any]]:
+        return [
+            Route(c.RECORD, self.record),
+            Route(c.CORRECT, self.correct),
+            Route(c.RETRACT, self.retract),
+            Route(c.GET, self.get),
+            Route(c.LIST, self.list_activities),
+            Route(c.REGISTER_REQUEST_LOG, self.register_request_log),
+            Route(c.OPEN_CAMPAIGN, self.open_campaign),
+            Route(c.SUBMIT_FORM, self.submit_form),
+        ]
+
+    async def record(self, ctx: CallContext, req: c.RecordActivities) -> c.RecordOutcome:
+        """Store the valid items in one atomic append; list the others by index and field."""
+        checked = check_batch(req.activities, req.defaults)
+        refuse_if_unanswerable(len(req.activities), checked.rejected, self.max_answer_bytes)
+        ids: list[UUID | None] = [None] * len(req.activities)
+        if not checked.accepted:
+            return c.RecordOutcome(
+                activity_ids=ids, accepted=0, rejected=checked.rejected, stored=False
+            )
+        events = [_on_own_stream(recorded(a, new_event_id()), ctx) for _, a in checked.accepted]
+        fingerprint = request_fingerprint(c.RECORD.verb, req.defaults, req.activities)
+        key = IdempotencyKey(f"record:{req.idempotency_key}", fingerprint)
+        stored = await self._append(events, key, _key_reused(req.idempotency_key, "batch"))
+        for (index, _), event in zip(checked.accepted, stored, strict=True):
+            ids[index] = UUID(event.payload["activity_id"])
+        return c.RecordOutcome(
+            activity_ids=ids,
+            accepted=len(stored),
+            rejected=checked.rejected,
+            stored=True,
+            replayed=stored[0].event_id != events[0].event_id,
+        )
+
+    async def correct(self, ctx: CallContext, req: c.CorrectActivity) -> c.ActivityView:
+        async with self.engine.begin() as conn:
+            state = await queries.activity_state(
+                conn, self.ledger.t, ctx.tenant_id, req.activity_id
+            )
+            event = decide_correction(state, req)
+            await self._change(conn, ctx, event, req.expected_version or state.version)
+            return await queries.activity(conn, self.ledger.t, ctx.tenant_id, req.activity_id)
+
+    async def retract(self, ctx: CallContext, req: c.RetractActivity) -> c.ActivityView:
+        async with self.engine.begin() as conn:
+            state = await queries.activity_state(
+                conn, self.ledger.t, ctx.tenant_id, req.activity_id
+            )
+            event = decide_retraction(state, req)
+            await self._change(conn, ctx, event, req.expected_version or state.version)
+            return await queries.activity(conn, self.ledger.t, ctx.tenant_id, req.activity_id)
+
+    async def get(self, ctx: CallContext, req: c.GetActivity) -> c.ActivityView:
+        async with self.engine.connect() as conn:
+            return await queries.activity(conn, self.ledger.t, ctx.tenant_id, req.activity_id)
+
+    async def list_activities(self, ctx: CallContext, req: c.ListActivities) -> c.ActivityPage:
+        async with self.engine.connect() as conn:
+            return await queries.activities(conn, self.ledger.t, ctx.tenant_id, req)
+
+    async def register_request_log(
+        self, ctx: CallContext, req: c.RegisterRequestLog
+    ) -> c.RequestLogView:
+        """Check the uploaded object is there with the declared hash, then record it."""
+        refuse_on(period_problems(req.period_start, req.period_end))
+        found = await read_back(self.js, self.namespace, ctx.tenant_id, req)
+        event = _received(req, found, c.request_log_bucket(self.namespace))
+        fingerprint = request_fingerprint({**req.model_dump(mode="json"), "sha256": found.sha256})
+        key = IdempotencyKey(f"request_log:{req.object_name}", fingerprint)
+        reused = RequestRefused(
+            "already_registered",
+            f"object {req.object_name!r} is already registered with another hash, format, "
+            "period or site",
+            "object_name",
+        )
+        stored = await self._append([_on_own_stream(event, ctx)], key, reused)
+        received = c.RequestLogReceived.from_recorded(stored[0])
+        return _view(c.RequestLogView, received)
+
+    async def open_campaign(self, ctx: CallContext, req: c.OpenCampaign) -> c.CampaignView:
+        opened = decide_opening(req, new_event_id())
+        await self._append([_on_own_stream(opened, ctx)])
+        return _view(c.CampaignView, opened)
+
+    async def submit_form(self, ctx: CallContext, req: c.SubmitForm) -> c.SubmissionView:
+        """The form and the activities its answers stand for, appended together."""
+        async with self.engine.connect() as conn:
+            campaign = await queries.campaign(conn, self.ledger.t, ctx.tenant_id, req.campaign_id)
+        submitted, activities = decide_submission(campaign, req, ctx.actor, new_event_id)
+        form_event = _on_own_stream(submitted, ctx)
+        caused = [_on_own_stream(a, ctx, form_event.event_id) for a in activities]
+        key, reused = None, None
+        if req.idempotency_key is not None:
+            fingerprint = request_fingerprint(c.SUBMIT_FORM.verb, req.model_dump(mode="json"))
+            key = IdempotencyKey(f"form:{req.idempotency_key}", fingerprint)
+            reused = _key_reused(req.idempotency_key, "form")
+        stored = await self._append([form_event, *caused], key, reused)
+        return _view(c.SubmissionView, c.FormSubmitted.from_recorded(stored[0]))
+
+    async def _change(
+        self,
+        conn: AsyncConnection,
+        ctx: CallContext,
+        event: c.ActivityCorrected | c.ActivityRetracted,
+        expected: int,
+    ) -> None:
+        stream = f"activity-{event.activity_id}"
+        try:
+            stored = await self.store.append(
+                [event.to_new_event(stream, ctx)], expected_versions={stream: expected}, conn=conn
+            )
+        except ConcurrencyConflict as conflict:
+            raise RequestRefused(
+                "concurrency_conflict",
+                f"activity {event.activity_id} is at version {conflict.actual_version}, not "
+                f"{conflict.expected_version}: it changed meanwhile; read it again and retry",
+                "expected_version",
+            ) from None
+        await self.ledger.apply_many(stored, conn)
+
+    async def _append(
+        self,
+        events: Sequence[NewEvent],
+        idempotency: IdempotencyKey | None = None,
+        reused: RequestRefused | None = None,
+    ) -> list[RecordedEvent]:
+        """Append and project in one transaction (a replayed append projects nothing new)."""
+        async with self.engine.begin() as conn:
+            try:
+                stored = await self.store.append(events, idempotency=idempotency, conn=conn)
+            except IdempotencyKeyReused as error:
+                raise (reused or RequestRefused(error.code, str(error))) from None
+            if stored[0].event_id == events[0].event_id:
+                await self.ledger.apply_many(stored, conn)
+            return stored
+
+
+def refuse_if_unanswerable(items: int, rejected: Sequence[c.Rejection], limit: int) -> None:
+    """Refuse, storing nothing, a batch whose answer could not fit in one NATS message."""
+    size = items * 40 + sum(len(r.model_dump_json()) + 1 for r in rejected) + 256
+    if size <= limit:
+        return
+    first = rejected[0]
+    raise RequestRefused(
+        "too_many_rejections",
+        f"{len({r.index for r in rejected})} of {items} items are rejected, too many to list "
+        f"in one answer, so nothing was stored; the first is item {first.index} "
+        f"({first.field}: {first.reason}); fix them or send smaller batches",
+        "activities",
+    )
+
+
+def _key_reused(key: str, what: str) -> RequestRefused:
+    return RequestRefused(
+        "idempotency_key_reused",
+        f"idempotency key {key!r} was already used for a different {what}; "
+        f"use a new key for a new {what}",
+        "idempotency_key",
+    )
+
+
+def _view(view: type[V], event: DomainEvent) -> V:
+    """The fields of `event` that `view` shows."""
+    return view.model_validate(event.model_dump(include=set(view.model_fields)))
+
+
+_STREAM_IDS = {
+    c.ActivityRecorded: ("activity", "activity_id"),
+    c.CampaignOpened: ("campaign", "campaign_id"),
+    c.FormSubmitted: ("submission", "submission_id"),
+    c.RequestLogReceived: ("request_log", "log_id"),
+}
+
+
+def _on_own_stream(event: DomainEvent, ctx: CallContext, cause: UUID | None = None) -> NewEvent:
+    """`event` on its aggregate's stream, `<aggregate>-<uuid>`."""
+    aggregate, id_field = _STREAM_IDS[type(event)]
+    stream = f"{aggregate}-{getattr(event, id_field)}"
+    return event.to_new_event(stream, ctx, causation_id=cause)
+
+
+def _received(req: c.RegisterRequestLog, found: StoredObject, bucket: str) -> c.RequestLogReceived:
+    return c.RequestLogReceived(
+        log_id=new_event_id(),
+        bucket=bucket,
+        object_name=req.object_name,
+        sha256=found.sha256,
+        size=found.size,
+        format=req.format,
+        period_start=req.period_start,
+        period_end=req.period_end,
+        site=req.site,
+        row_count=found.row_count,
+    )

@@ -1,0 +1,129 @@
+"""Reads of the ledger's read models, always filtered by the caller's tenant."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from contracts.inventory import (
+    ActivityPage,
+    ActivityView,
+    CampaignOpened,
+    CampaignQuestion,
+    ListActivities,
+)
+from kernel.errors import RequestRefused
+from services.inventory.domain import ActivityState
+from services.inventory.projections import LedgerTables
+
+PAGE_BYTES = 512 * 1024
+
+
+async def activity(
+    conn: AsyncConnection, t: LedgerTables, tenant_id: str, activity_id: UUID
+) -> ActivityView:
+    """The activity as it stands now; `not_found` when this tenant has no such activity."""
+    table = t.activities
+    query = sa.select(table).where(table.c.tenant_id == tenant_id)
+    row = (await conn.execute(query.where(table.c.activity_id == activity_id))).first()
+    if row is None:
+        raise RequestRefused(
+            "not_found", f"there is no activity {activity_id} in this organisation", "activity_id"
+        )
+    return _view(row._mapping)
+
+
+async def activity_state(
+    conn: AsyncConnection, t: LedgerTables, tenant_id: str, activity_id: UUID
+) -> ActivityState:
+    found = await activity(conn, t, tenant_id, activity_id)
+    return ActivityState(found.activity_id, found.kind, found.status, found.version)
+
+
+async def activities(
+    conn: AsyncConnection, t: LedgerTables, tenant_id: str, request: ListActivities
+) -> ActivityPage:
+    """One page of the tenant's activities in recording order, `next_cursor` for the next.
+
+    A page stops short of `limit` when it would pass `PAGE_BYTES` of JSON (attributes can
+    be large), so it always fits in one NATS message.
+    """
+    table = t.activities
+    query = sa.select(table).where(table.c.tenant_id == tenant_id, *_filters(table, request))
+    if request.cursor is not None:
+        query = query.where(table.c.seq > decode_cursor(request.cursor))
+    query = query.order_by(table.c.seq).limit(request.limit + 1)
+    rows = [r._mapping for r in await conn.execute(query)]
+    items: list[ActivityView] = []
+    size = 0
+    for row in rows[: request.limit]:
+        item = _view(row)
+        size += len(item.model_dump_json())
+        if items and size > PAGE_BYTES:
+            break
+        items.append(item)
+    more = len(rows) > len(items)
+    cursor = encode_cursor(int(rows[len(items) - 1]["seq"])) if more else None
+    return ActivityPage(items=items, next_cursor=cursor)
+
+
+def _filters(table: sa.Table, request: ListActivities) -> list[sa.ColumnElement[bool]]:
+    c = table.c
+    wanted = {"kind": c.kind, "site": c.site, "region": c.region, "status": c.status}
+    found = [
+        col == getattr(request, name)
+        for name, col in wanted.items()
+        if getattr(request, name) is not None
+    ]
+    if request.period_start is not None:
+        found.append(c.period_end > request.period_start)
+    if request.period_end is not None:
+        found.append(c.period_start < request.period_end)
+    return found
+
+
+async def campaign(
+    conn: AsyncConnection, t: LedgerTables, tenant_id: str, campaign_id: UUID
+) -> CampaignOpened:
+    table = t.campaigns
+    query = sa.select(table).where(table.c.tenant_id == tenant_id)
+    row = (await conn.execute(query.where(table.c.campaign_id == campaign_id))).first()
+    if row is None:
+        raise RequestRefused(
+            "not_found", f"there is no campaign {campaign_id} in this organisation", "campaign_id"
+        )
+    m = row._mapping
+    return CampaignOpened(
+        campaign_id=m["campaign_id"],
+        name=m["name"],
+        period_start=m["period_start"],
+        period_end=m["period_end"],
+        questions=[CampaignQuestion.model_validate(q) for q in m["questions"]],
+    )
+
+
+def encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"after": seq}).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> int:
+    """The position a cursor points after; `invalid_cursor` for anything we did not issue."""
+    try:
+        after = json.loads(base64.urlsafe_b64decode(cursor.encode()))["after"]
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        after = None
+    if not isinstance(after, int) or after < 0:
+        raise RequestRefused(
+            "invalid_cursor", "not a cursor this service issued; use next_cursor as is", "cursor"
+        )
+    return after
+
+
+def _view(m: Any) -> ActivityView:
+    return ActivityView.model_validate({name: m[name] for name in ActivityView.model_fields})
