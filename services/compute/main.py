@@ -3,11 +3,65 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from kernel.process import ServiceDefinition
+from kernel.consumer import Consumer, Subscription
+from kernel.naming import events_stream, events_subject
+from kernel.process import ServiceDefinition, Wiring
+from kernel.runtime import Route
+from services.compute.consumers import EmissionWorkflow
+from services.compute.handlers import ComputeHandlers
+from services.compute.projections import ReadModels
+from services.compute.tables import compute_tables
+
+NAME = "compute"
+# Releases tried in this order for every activity (METHODS §4: ADEME first for France);
+# the whole catalogue is the last resort. Region fallback stays off: a missing factor is
+# an unresolved activity, never a silent guess.
+RELEASES = ("ademe-base-empreinte", "desnz-2024", "ember-2024", "ademe-impact-co2")
+ALLOW_FALLBACK = False
+
+
+def _models() -> ReadModels:
+    return ReadModels(compute_tables(NAME))
+
+
+def routes(wiring: Wiring) -> list[Route[Any, Any]]:
+    handlers = ComputeHandlers(wiring.engine, _models(), RELEASES, allow_fallback=ALLOW_FALLBACK)
+    return handlers.routes()
+
+
+def consumers(wiring: Wiring) -> list[Consumer]:
+    js = wiring.nc.jetstream()
+    workflow = EmissionWorkflow(
+        wiring.store, _models(), RELEASES, allow_fallback=ALLOW_FALLBACK, js=js
+    )
+    return [
+        _consumer(
+            wiring,
+            js,
+            "inventory",
+            ["ActivityRecorded", "ActivityCorrected", "ActivityRetracted", "RequestLogReceived"],
+            workflow.on_inventory_event,
+        ),
+        _consumer(wiring, js, "factors", [">"], workflow.on_factor_event),
+    ]
+
+
+def _consumer(wiring: Wiring, js: Any, service: str, types: list[str], handler: Any) -> Consumer:
+    ns = wiring.settings.namespace
+    subscription = Subscription(
+        durable=f"{NAME}_{service}",
+        stream=events_stream(ns, service),
+        subjects=[events_subject(ns, service, t) for t in types],
+    )
+    return Consumer(wiring.engine, NAME, js, subscription, handler, namespace=ns)
+
 
 definition = ServiceDefinition(
-    name="compute",
+    name=NAME,
     version="0.1.0",
     migrations=Path(__file__).parent / "migrations",
+    routes=routes,
+    consumers=consumers,
 )

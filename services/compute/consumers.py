@@ -1,0 +1,159 @@
+"""What compute does with inventory's and factors' events: (re)compute, then record.
+
+Each handler runs inside the consumer's transaction: the read-model update, the appended
+emission events, their projection and the processed marker commit together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from nats.js import JetStreamContext
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from contracts import inventory as inv
+from contracts.compute import Cause, CauseKind, EmissionCalculated, EmissionUnresolved, Source
+from kernel.endpoints import CallContext
+from kernel.envelope import RecordedEvent
+from kernel.events import DomainEvent
+from kernel.store import EventStore
+from services.compute.core import EmissionResult, Method
+from services.compute.domain import (
+    ActivityState,
+    EmissionStatus,
+    calculate,
+    decide,
+    resolve_preferring,
+)
+from services.compute.product import GRID_KIND, grid_from_factors, log_emission
+from services.compute.projections import ReadModels
+from services.compute.request_log_intake import compute_log
+
+GRID_RELEASE = "ember-2024"  # grid intensities as co2.js 0.19 ships them (METHODS §1)
+_ACTIVITY_CAUSES: dict[str, CauseKind] = {
+    "ActivityRecorded": "activity_recorded",
+    "ActivityCorrected": "activity_corrected",
+    "ActivityRetracted": "activity_retracted",
+}
+_FACTOR_CAUSES: dict[str, CauseKind] = {
+    "FactorPublished": "factor_published",
+    "FactorRevised": "factor_revised",
+    "FactorRetired": "factor_retired",
+    "ReleasePublished": "release_published",
+}
+
+
+class EmissionWorkflow:
+    """Recomputes the emissions an incoming event can change, and records what changed."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        models: ReadModels,
+        releases: Sequence[str],
+        *,
+        allow_fallback: bool,
+        js: JetStreamContext | None = None,
+        grid_release: str = GRID_RELEASE,
+    ) -> None:
+        self.store, self.models = store, models
+        self.releases, self.allow_fallback = releases, allow_fallback
+        self.js, self.grid_release = js, grid_release
+
+    async def on_inventory_event(self, event: RecordedEvent, conn: AsyncConnection) -> None:
+        if event.type == "RequestLogReceived":
+            await self.on_request_log(event, conn)
+        elif event.type in _ACTIVITY_CAUSES:
+            activity = await self.models.apply_activity_event(event, conn)
+            cause = Cause(kind=_ACTIVITY_CAUSES[event.type], event_id=event.event_id)
+            if activity is not None:
+                await self.recompute(conn, activity, cause, event)
+
+    async def on_factor_event(self, event: RecordedEvent, conn: AsyncConnection) -> None:
+        kinds = await self.models.apply_factor_event(event, conn)
+        cause = Cause(kind=_FACTOR_CAUSES[event.type], event_id=event.event_id)
+        for kind in kinds:
+            for activity in await self.models.activities_of_kind(conn, kind, event.tenant_id):
+                await self.recompute(conn, activity, cause, event)
+
+    async def recompute(
+        self, conn: AsyncConnection, activity: ActivityState, cause: Cause, trigger: RecordedEvent
+    ) -> None:
+        candidates = await self.models.candidates(conn, activity.kind, activity.tenant_id)
+        resolution = resolve_preferring(
+            candidates, activity, self.releases, allow_fallback=self.allow_fallback
+        )
+        previous = await self.models.emission_status(conn, activity.activity_id)
+        decided = decide(activity, calculate(activity, resolution), previous, cause)
+        if decided is not None:
+            stream = f"emission-{activity.activity_id}"
+            await self._record(conn, decided, stream, previous, trigger)
+
+    async def on_request_log(self, event: RecordedEvent, conn: AsyncConnection) -> None:
+        """The product footprint of an uploaded request log, with the file's hash as lineage."""
+        received = inv.RequestLogReceived.from_recorded(event)
+        assert self.js is not None, "request logs need NATS (the object store)"
+        factors = await self.models.candidates(conn, GRID_KIND, event.tenant_id)
+        grid = grid_from_factors(factors, self.grid_release)
+        result = await compute_log(
+            self.js,
+            received.bucket,
+            received.object_name,
+            received.sha256,
+            received.format,
+            Method(),
+            grid,
+        )
+        source = Source(
+            kind="request_log",
+            id=received.log_id,
+            event_id=event.event_id,
+            stream_version=event.stream_version,
+            sha256=received.sha256,
+        )
+        cause = Cause(kind="request_log_received", event_id=event.event_id)
+        previous = await self.models.emission_status(conn, received.log_id)
+        decided = _log_event(result, received, source, cause)
+        await self._record(conn, decided, f"emission-log-{received.log_id}", previous, event)
+
+    async def _record(
+        self, conn: AsyncConnection, decided: DomainEvent, stream: str,
+        previous: EmissionStatus | None, trigger: RecordedEvent,
+    ) -> None:  # fmt: skip
+        ctx = CallContext(
+            tenant_id=trigger.tenant_id,
+            role="service",
+            actor="compute",
+            correlation_id=trigger.correlation_id or trigger.event_id,
+        )
+        new = decided.to_new_event(stream, ctx, causation_id=trigger.event_id)
+        expected = {stream: previous.version if previous else 0}
+        for recorded in await self.store.append([new], expected_versions=expected, conn=conn):
+            await self.models.apply(recorded, conn)
+
+
+def _log_event(
+    result: EmissionResult | str, received: inv.RequestLogReceived, source: Source, cause: Cause
+) -> DomainEvent:
+    period = (received.period_start, received.period_end)
+    if isinstance(result, str):
+        return EmissionUnresolved(
+            source=source,
+            activity_kind="data_transfer",
+            site=received.site,
+            country="multiple",
+            period_start=period[0],
+            period_end=period[1],
+            reason=result,
+            cause=cause,
+        )
+    emission = log_emission(
+        result,
+        log_id=received.log_id,
+        event_id=source.event_id,
+        stream_version=source.stream_version,
+        sha256=received.sha256,
+        site=received.site,
+        period=period,
+    )
+    return EmissionCalculated(emission=emission, cause=cause)

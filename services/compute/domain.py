@@ -1,0 +1,213 @@
+"""Emissions of activities: which factors apply, how much, and which event to record.
+
+Pure: activity state and factor versions in, events out. The factor rule is the factors
+service's own (contracts.factor_resolution), applied to compute's read model of factors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+from pint import DimensionalityError
+
+from contracts.activity_kinds import ACTIVITY_KINDS
+from contracts.compute import (
+    Cause,
+    Emission,
+    EmissionCalculated,
+    EmissionLine,
+    EmissionRestated,
+    EmissionUnresolved,
+    EmissionWithdrawn,
+    FactorRef,
+    Kg,
+    Method,
+    Source,
+)
+from contracts.factor_resolution import resolve
+from contracts.factors import FactorValues, FactorView, Resolution, ResolvedComponent
+from contracts.units import convert
+from kernel.events import DomainEvent
+
+METHOD = Method(name="activity-factor", version="1")
+
+
+@dataclass(frozen=True)
+class ActivityState:
+    """An activity as compute knows it from inventory's events."""
+
+    activity_id: UUID
+    tenant_id: str
+    kind: str
+    quantity: float
+    unit: str
+    period_start: date
+    period_end: date
+    site: str
+    region: str
+    event_id: UUID
+    stream_version: int
+    retracted: bool = False
+
+    @property
+    def source(self) -> Source:
+        return Source(
+            kind="activity",
+            id=self.activity_id,
+            event_id=self.event_id,
+            stream_version=self.stream_version,
+        )
+
+
+@dataclass(frozen=True)
+class EmissionStatus:
+    """What the emission stream of a source last said."""
+
+    status: str  # calculated | unresolved | withdrawn
+    emission: Emission | None
+    reason: str | None
+    version: int
+
+
+Outcome = Emission | str  # an emission, or why none could be computed
+
+
+def resolve_preferring(
+    candidates: Sequence[FactorView], activity: ActivityState, releases: Sequence[str],
+    *, allow_fallback: bool,
+) -> Resolution:  # fmt: skip
+    """The first of `releases` (in order of preference) that resolves, else the catalogue."""
+    ask = {
+        "activity_kind": activity.kind,
+        "region": activity.region,
+        "on": activity.period_start,
+        "tenant_id": activity.tenant_id,
+        "allow_fallback": allow_fallback,
+    }
+    for release in releases:
+        found = resolve(candidates, releases=[release], **ask)  # type: ignore[arg-type]
+        if found.unresolved is None:
+            return found
+    return resolve(candidates, releases=None, **ask)  # type: ignore[arg-type]
+
+
+def calculate(activity: ActivityState, resolution: Resolution) -> Outcome:
+    """The emission of `activity` with the resolved factors, or the reason there is none."""
+    if resolution.unresolved is not None:
+        return resolution.unresolved
+    lines: list[EmissionLine] = []
+    for component in resolution.components:
+        line = _line(activity, component)
+        if isinstance(line, str):
+            return line
+        lines.append(line)
+    return _emission(activity, lines)
+
+
+def _line(activity: ActivityState, rc: ResolvedComponent) -> EmissionLine | str:
+    values = rc.factor.values
+    try:
+        quantity = convert(activity.quantity, activity.unit, values.unit)
+    except DimensionalityError:
+        return (
+            f"factor {rc.factor.factor_id} v{rc.factor.version} is per {values.unit}; "
+            f"the activity is in {activity.unit}"
+        )
+    low, mid, high = factor_bounds(values)
+    return EmissionLine(
+        component=rc.component,
+        scope=values.scope,
+        category=values.category,
+        scope2_basis="location" if values.scope == 2 else None,
+        kg=Kg(value=quantity * mid, min=quantity * low, max=quantity * high),
+        factor=_ref(rc),
+        quantity=quantity,
+        unit=values.unit,
+    )
+
+
+def factor_bounds(values: FactorValues) -> tuple[float, float, float]:
+    """(min, value, max) kgCO2e per unit: given bounds, else ± uncertainty %, else exact."""
+    mid = values.kgco2e_per_unit
+    if values.min_kgco2e_per_unit is not None and values.max_kgco2e_per_unit is not None:
+        return values.min_kgco2e_per_unit, mid, values.max_kgco2e_per_unit
+    spread = mid * (values.uncertainty_pct or 0.0) / 100
+    return max(0.0, mid - spread), mid, mid + spread
+
+
+def _ref(rc: ResolvedComponent) -> FactorRef:
+    f = rc.factor
+    return FactorRef(
+        factor_id=f.factor_id,
+        version=f.version,
+        releases=list(f.releases),
+        source=f.values.source,
+        region_used=rc.region_used,
+        fallback=rc.fallback,
+        out_of_validity=rc.out_of_validity,
+    )
+
+
+def _emission(activity: ActivityState, lines: list[EmissionLine]) -> Emission:
+    total = Kg(
+        value=sum(line.kg.value for line in lines),
+        min=sum(line.kg.min for line in lines),
+        max=sum(line.kg.max for line in lines),
+    )
+    kind = ACTIVITY_KINDS.get(activity.kind)
+    return Emission(
+        source=activity.source,
+        activity_kind=activity.kind,
+        post=kind.post if kind else "other",
+        site=activity.site,
+        country=activity.region.split("-", 1)[0],
+        period_start=activity.period_start,
+        period_end=activity.period_end,
+        lines=lines,
+        total=total,
+        method=METHOD,
+    )
+
+
+def decide(
+    activity: ActivityState, outcome: Outcome, previous: EmissionStatus | None, cause: Cause
+) -> DomainEvent | None:
+    """The event that records `outcome`, or None when nothing changed."""
+    if activity.retracted:
+        if previous is None or previous.status == "withdrawn":
+            return None
+        before = previous.emission.total if previous.emission else None
+        return EmissionWithdrawn(source=activity.source, previous_total=before, cause=cause)
+    if isinstance(outcome, str):
+        return _unresolved(activity, outcome, previous, cause)
+    if previous is None or previous.emission is None:
+        return EmissionCalculated(emission=outcome, cause=cause)
+    if _same_figures(previous.emission, outcome) and previous.status == "calculated":
+        return None
+    return EmissionRestated(emission=outcome, previous_total=previous.emission.total, cause=cause)
+
+
+def _unresolved(
+    activity: ActivityState, reason: str, previous: EmissionStatus | None, cause: Cause
+) -> DomainEvent | None:
+    if previous is not None and previous.status == "unresolved" and previous.reason == reason:
+        return None
+    return EmissionUnresolved(
+        source=activity.source,
+        activity_kind=activity.kind,
+        site=activity.site,
+        country=activity.region.split("-", 1)[0],
+        period_start=activity.period_start,
+        period_end=activity.period_end,
+        reason=reason,
+        cause=cause,
+    )
+
+
+def _same_figures(before: Emission, after: Emission) -> bool:
+    # Lineage aside (the source event moves on), did any figure or factor change?
+    strip = {"source"}
+    return before.model_dump(exclude=strip) == after.model_dump(exclude=strip)

@@ -1,0 +1,289 @@
+"""Compute's read models: factors and activities from the events it consumes, and the
+current state of every emission from its own log.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from contracts import compute as c
+from contracts import factors as f
+from contracts import inventory as inv
+from contracts.factors import FactorValues, FactorView
+from kernel.envelope import RecordedEvent
+from services.compute.domain import ActivityState, EmissionStatus
+from services.compute.tables import ComputeTables
+
+
+class ReadModels:
+    """Reads and writes of compute's tables in one schema."""
+
+    def __init__(self, tables: ComputeTables) -> None:
+        self.t = tables
+
+    # ---- factors ---------------------------------------------------------------------
+
+    async def apply_factor_event(self, event: RecordedEvent, conn: AsyncConnection) -> set[str]:
+        """Update the factor copy; return the activity kinds the event touches."""
+        payload = f.EVENTS.decode(event)
+        if isinstance(payload, f.FactorPublished):
+            await self._add_version(
+                conn,
+                event,
+                payload.factor_id,
+                1,
+                payload.values,
+                payload.activity_kind,
+                payload.component,
+            )
+            return {payload.activity_kind}
+        if isinstance(payload, f.FactorRevised):
+            return _kinds(await self._revise(conn, event, payload))
+        if isinstance(payload, f.FactorRetired):
+            return _kinds(await self._retire(conn, payload))
+        if isinstance(payload, f.ReleasePublished):
+            return await self._add_release(conn, payload)
+        return set()
+
+    async def _add_version(
+        self, conn: AsyncConnection, event: RecordedEvent, factor_id: str, version: int,
+        values: FactorValues, kind: str, component: str,
+    ) -> None:  # fmt: skip
+        row = {
+            "factor_id": factor_id,
+            "version": version,
+            "latest_version": version,
+            "tenant_id": event.tenant_id,
+            "activity_kind": kind,
+            "component": component,
+            "factor_values": values.model_dump(mode="json"),
+            "releases": [],
+            "recorded_at": event.recorded_at,
+        }
+        await conn.execute(insert(self.t.factors).values(**row).on_conflict_do_nothing())
+        fv = self.t.factors
+        await conn.execute(
+            fv.update()
+            .where(fv.c.factor_id == factor_id)
+            .values(latest_version=sa.func.greatest(fv.c.latest_version, version))
+        )
+
+    async def _revise(
+        self, conn: AsyncConnection, event: RecordedEvent, revised: f.FactorRevised
+    ) -> str | None:
+        first = await self._first_version(conn, revised.factor_id)
+        if first is None:
+            return None
+        await self._add_version(
+            conn,
+            event,
+            revised.factor_id,
+            revised.version,
+            revised.values,
+            first.activity_kind,
+            first.component,
+        )
+        return str(first.activity_kind)
+
+    async def _retire(self, conn: AsyncConnection, retired: f.FactorRetired) -> str | None:
+        fv = self.t.factors
+        await conn.execute(
+            fv.update()
+            .where(fv.c.factor_id == retired.factor_id)
+            .values(retired_from=retired.retired_from)
+        )
+        first = await self._first_version(conn, retired.factor_id)
+        return None if first is None else str(first.activity_kind)
+
+    async def _add_release(self, conn: AsyncConnection, release: f.ReleasePublished) -> set[str]:
+        fv = self.t.factors
+        kinds: set[str] = set()
+        for member in release.members:
+            changed = await conn.execute(
+                fv.update()
+                .where(
+                    fv.c.factor_id == member.factor_id,
+                    fv.c.version == member.version,
+                    sa.literal(release.name) != sa.all_(fv.c.releases),
+                )
+                .values(releases=sa.func.array_append(fv.c.releases, release.name))
+                .returning(fv.c.activity_kind)
+            )
+            kinds.update(str(kind) for kind in changed.scalars())
+        return kinds
+
+    async def _first_version(self, conn: AsyncConnection, factor_id: str) -> sa.Row | None:  # type: ignore[type-arg]
+        fv = self.t.factors
+        query = sa.select(fv).where(fv.c.factor_id == factor_id).order_by(fv.c.version).limit(1)
+        return (await conn.execute(query)).first()
+
+    async def candidates(
+        self, conn: AsyncConnection, kind: str, tenant_id: str
+    ) -> list[FactorView]:
+        fv = self.t.factors
+        query = sa.select(fv).where(
+            fv.c.activity_kind == kind, fv.c.tenant_id.in_([tenant_id, f.GLOBAL_TENANT])
+        )
+        return [_factor_view(r) for r in await conn.execute(query)]
+
+    # ---- activities ------------------------------------------------------------------
+
+    async def apply_activity_event(
+        self, event: RecordedEvent, conn: AsyncConnection
+    ) -> ActivityState | None:
+        """Update the activity copy; return its new state (None for other events)."""
+        payload = inv.EVENTS.decode(event)
+        if isinstance(payload, inv.ActivityRecorded):
+            row = {
+                "activity_id": payload.activity_id,
+                "tenant_id": event.tenant_id,
+                "kind": payload.kind,
+                "quantity": payload.quantity,
+                "unit": payload.unit,
+                "period_start": payload.period_start,
+                "period_end": payload.period_end,
+                "site": payload.site,
+                "region": payload.region,
+                "retracted": False,
+            }
+        elif isinstance(payload, inv.ActivityCorrected):
+            row = {
+                "activity_id": payload.activity_id,
+                "quantity": payload.quantity,
+                "unit": payload.unit,
+                "period_start": payload.period_start,
+                "period_end": payload.period_end,
+            }
+        elif isinstance(payload, inv.ActivityRetracted):
+            row = {"activity_id": payload.activity_id, "retracted": True}
+        else:
+            return None
+        return await self._upsert_activity(conn, event, row)
+
+    async def _upsert_activity(
+        self, conn: AsyncConnection, event: RecordedEvent, row: dict[str, object]
+    ) -> ActivityState:
+        a = self.t.activities
+        row = {**row, "event_id": event.event_id, "stream_version": event.stream_version}
+        stmt: sa.Executable
+        if "kind" in row:
+            stmt = insert(a).values(**row).on_conflict_do_nothing()
+        else:  # a later event: only if it is newer than what we hold (redelivery-safe)
+            stmt = (
+                a.update()
+                .where(
+                    a.c.activity_id == row["activity_id"], a.c.stream_version < event.stream_version
+                )
+                .values(**row)
+            )
+        await conn.execute(stmt)
+        found = (
+            await conn.execute(sa.select(a).where(a.c.activity_id == row["activity_id"]))
+        ).first()
+        if found is None:  # a correction overtook its recording: fail, the retry will find it
+            raise LookupError(f"activity {row['activity_id']} not recorded yet; retry later")
+        return _activity(found)
+
+    async def activities_of_kind(
+        self, conn: AsyncConnection, kind: str, tenant_id: str
+    ) -> list[ActivityState]:
+        """Live activities a factor of `kind` owned by `tenant_id` may apply to."""
+        a = self.t.activities
+        query = sa.select(a).where(a.c.kind == kind, sa.not_(a.c.retracted))
+        if tenant_id != f.GLOBAL_TENANT:
+            query = query.where(a.c.tenant_id == tenant_id)
+        return [_activity(r) for r in await conn.execute(query)]
+
+    # ---- emissions (compute's own log) -----------------------------------------------
+
+    async def emission_status(
+        self, conn: AsyncConnection, source_id: UUID
+    ) -> EmissionStatus | None:
+        e = self.t.emissions
+        row = (await conn.execute(sa.select(e).where(e.c.source_id == source_id))).first()
+        if row is None:
+            return None
+        emission = c.Emission.model_validate(row.emission) if row.emission else None
+        return EmissionStatus(row.status, emission, row.reason, row.version)
+
+    async def apply(self, event: RecordedEvent, conn: AsyncConnection) -> None:
+        """Projection of compute's own events onto the current-emissions table."""
+        payload = c.EVENTS.decode(event)
+        row = _emission_row(payload) | {
+            "tenant_id": event.tenant_id,
+            "version": event.stream_version,
+        }
+        e = self.t.emissions
+        stmt = insert(e).values(**row)
+        await conn.execute(stmt.on_conflict_do_update(index_elements=[e.c.source_id], set_=row))
+
+
+def _kinds(kind: str | None) -> set[str]:
+    return set() if kind is None else {kind}
+
+
+def _emission_row(payload: object) -> dict[str, object]:
+    if isinstance(payload, c.EmissionCalculated | c.EmissionRestated):
+        em = payload.emission
+        return {
+            "source_id": em.source.id,
+            "activity_kind": em.activity_kind,
+            "status": "calculated",
+            "emission": em.model_dump(mode="json"),
+            "reason": None,
+            "country": em.country,
+        }
+    if isinstance(payload, c.EmissionUnresolved):
+        return {
+            "source_id": payload.source.id,
+            "activity_kind": payload.activity_kind,
+            "status": "unresolved",
+            "emission": None,
+            "reason": payload.reason,
+            "country": payload.country,
+        }
+    assert isinstance(payload, c.EmissionWithdrawn)
+    return {
+        "source_id": payload.source.id,
+        "status": "withdrawn",
+        "emission": None,
+        "reason": None,
+        "activity_kind": "",
+        "country": "",
+    }
+
+
+def _factor_view(row: sa.Row) -> FactorView:  # type: ignore[type-arg]
+    return FactorView(
+        factor_id=row.factor_id,
+        version=row.version,
+        latest_version=row.latest_version,
+        tenant_id=row.tenant_id,
+        activity_kind=row.activity_kind,
+        component=row.component,
+        values=FactorValues.model_validate(row.factor_values),
+        retired_from=row.retired_from,
+        recorded_at=row.recorded_at,
+        releases=list(row.releases),
+    )
+
+
+def _activity(row: sa.Row) -> ActivityState:  # type: ignore[type-arg]
+    return ActivityState(
+        activity_id=row.activity_id,
+        tenant_id=row.tenant_id,
+        kind=row.kind,
+        quantity=row.quantity,
+        unit=row.unit,
+        period_start=row.period_start,
+        period_end=row.period_end,
+        site=row.site,
+        region=row.region,
+        event_id=row.event_id,
+        stream_version=row.stream_version,
+        retracted=row.retracted,
+    )

@@ -1,0 +1,348 @@
+"""Compute against real PostgreSQL and NATS: inventory's and factors' events in, emissions out.
+
+The producers' logs are real event stores relayed to JetStream under their service names;
+compute's two durable consumers, its read models and its own log run as in production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from nats.aio.client import Client as NatsClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from contracts import factors as f
+from contracts import inventory as inv
+from contracts.compute import EVENTS as COMPUTE_EVENTS
+from kernel.consumer import Consumer, Subscription
+from kernel.endpoints import CallContext
+from kernel.events import DomainEvent
+from kernel.migrations import upgrade
+from kernel.naming import events_stream, events_subject
+from kernel.relay import Relay
+from kernel.store import EventStore
+from services.compute.consumers import EmissionWorkflow
+from services.compute.core import GridIntensities, Method, compute_emissions
+from services.compute.domain import EmissionStatus
+from services.compute.projections import ReadModels
+from services.compute.request_logs import batches
+from services.compute.tables import compute_tables
+
+MIGRATIONS = Path(__file__).resolve().parents[3] / "services" / "compute" / "migrations"
+TENANT = CallContext(tenant_id="acme", role="integrator")
+CATALOGUE = CallContext(tenant_id=f.GLOBAL_TENANT, role="admin")
+
+
+@dataclass
+class Stack:
+    inventory: EventStore
+    factors: EventStore
+    compute: EventStore
+    models: ReadModels
+    namespace: str
+    js: Any
+
+    async def record(self, event: DomainEvent, stream: str, ctx: CallContext = TENANT) -> None:
+        store = self.factors if type(event).__name__ in f.EVENTS.by_type else self.inventory
+        await store.append([event.to_new_event(stream, ctx)])
+
+    async def until(
+        self, source: uuid.UUID, check: Callable[[EmissionStatus], bool]
+    ) -> EmissionStatus:
+        async with asyncio.timeout(20):
+            while True:
+                async with self.compute.engine.connect() as conn:
+                    status = await self.models.emission_status(conn, source)
+                if status is not None and check(status):
+                    return status
+                await asyncio.sleep(0.02)
+
+    async def until_factor(self, factor_id: str, version: int) -> None:
+        fv = self.models.t.factors
+        query = sa.select(fv.c.version).where(fv.c.factor_id == factor_id, fv.c.version == version)
+        async with asyncio.timeout(8):
+            while True:
+                async with self.compute.engine.connect() as conn:
+                    if await conn.scalar(query) is not None:
+                        return
+                await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def stack(
+    engine: AsyncEngine, nats_client: NatsClient, namespace: str
+) -> AsyncIterator[Stack]:
+    ns, tag = f"{namespace}c{uuid.uuid4().hex[:6]}", uuid.uuid4().hex[:8]
+    schemas = {name: f"{name[:3]}_{tag}" for name in ("inventory", "factors", "compute")}
+    for schema in schemas.values():
+        await upgrade(engine, schema, MIGRATIONS if schema.startswith("com") else None)
+    stores = {name: EventStore(engine, schema) for name, schema in schemas.items()}
+    models = ReadModels(compute_tables(schemas["compute"]))
+    js, stop = nats_client.jetstream(), asyncio.Event()
+    workflow = EmissionWorkflow(
+        stores["compute"], models, ["ademe-base-empreinte"], allow_fallback=False, js=js
+    )
+    relays = [Relay(stores[s], js, namespace=ns, service=s) for s in ("inventory", "factors")]
+    tasks = [asyncio.create_task(r.run(stop)) for r in relays]
+    for relay in relays:
+        await asyncio.wait_for(relay.active.wait(), 10)
+    consumers = [
+        _consumer(engine, schemas["compute"], js, ns, "inventory", workflow.on_inventory_event),
+        _consumer(engine, schemas["compute"], js, ns, "factors", workflow.on_factor_event),
+    ]
+    tasks += [asyncio.create_task(c.run(stop)) for c in consumers]
+    yield Stack(stores["inventory"], stores["factors"], stores["compute"], models, ns, js)
+    stop.set()
+    await asyncio.gather(*tasks)
+
+
+def _consumer(
+    engine: AsyncEngine, schema: str, js: Any, ns: str, service: str, handler: Any
+) -> Consumer:
+    sub = Subscription(
+        f"compute_{service}", events_stream(ns, service), [events_subject(ns, service)]
+    )
+    return Consumer(engine, schema, js, sub, handler, namespace=ns, backoff_s=(0.05,))
+
+
+def values(kg: float, region: str = "FRA", **extra: Any) -> f.FactorValues:
+    return f.FactorValues(
+        unit="kWh",
+        kgco2e_per_unit=kg,
+        uncertainty_pct=10,
+        region=region,
+        valid_from=date(2020, 1, 1),
+        scope=2,
+        source="test",
+        licence="test",
+        year=2024,
+        **extra,
+    )
+
+
+def electricity(activity_id: uuid.UUID, mwh: float, region: str = "FRA") -> inv.ActivityRecorded:
+    return inv.ActivityRecorded(
+        activity_id=activity_id,
+        kind="electricity",
+        quantity=mwh,
+        unit="MWh",
+        period_start=date(2024, 1, 1),
+        period_end=date(2024, 2, 1),
+        site="hq",
+        region=region,
+    )
+
+
+async def test_an_activity_gets_its_emission_then_restatements_then_withdrawal(
+    stack: Stack,
+) -> None:
+    await stack.record(
+        f.FactorPublished(
+            factor_id="elec-fra",
+            activity_kind="electricity",
+            component="generation",
+            values=values(0.035),
+        ),
+        "factor-elec-fra",
+        CATALOGUE,
+    )
+    await stack.record(
+        f.ReleasePublished(
+            release_id="r1",
+            name="ademe-base-empreinte",
+            description="",
+            members=[f.ReleaseMember(factor_id="elec-fra", version=1)],
+        ),
+        "release-r1",
+        CATALOGUE,
+    )
+    a = uuid.uuid4()
+    await stack.record(electricity(a, 2), f"activity-{a}")
+    first = await stack.until(a, lambda s: s.status == "calculated")
+    assert first.emission is not None
+    assert first.emission.total.value == pytest.approx(70)
+    assert first.emission.lines[0].factor is not None
+    assert (first.emission.lines[0].factor.factor_id, first.emission.lines[0].factor.version) == (
+        "elec-fra",
+        1,
+    )
+
+    await stack.record(
+        inv.ActivityCorrected(
+            activity_id=a,
+            quantity=3,
+            unit="MWh",
+            period_start=date(2024, 1, 1),
+            period_end=date(2024, 2, 1),
+            reason="bill",
+        ),
+        f"activity-{a}",
+    )
+    corrected = await stack.until(
+        a, lambda s: s.emission is not None and s.emission.total.value > 100
+    )
+    assert corrected.emission is not None and corrected.emission.total.value == pytest.approx(105)
+
+    await stack.record(
+        f.FactorRevised(factor_id="elec-fra", version=2, values=values(0.05), reason="new data"),
+        "factor-elec-fra",
+        CATALOGUE,
+    )
+    # The activity is computed from a release, which pins version 1: a revision alone
+    # changes nothing until a release holds it.
+    await stack.until_factor("elec-fra", 2)
+    pinned = await stack.until(a, lambda s: True)
+    assert pinned.emission is not None and pinned.emission.total.value == pytest.approx(105)
+    await stack.record(
+        f.ReleasePublished(
+            release_id="r2",
+            name="ademe-base-empreinte",
+            description="v2",
+            members=[f.ReleaseMember(factor_id="elec-fra", version=2)],
+        ),
+        "release-r2",
+        CATALOGUE,
+    )
+    revised = await stack.until(
+        a, lambda s: s.emission is not None and s.emission.total.value > 140
+    )
+    assert revised.emission is not None
+    assert (
+        revised.emission.lines[0].factor is not None
+        and revised.emission.lines[0].factor.version == 2
+    )
+
+    await stack.record(inv.ActivityRetracted(activity_id=a, reason="duplicate"), f"activity-{a}")
+    await stack.until(a, lambda s: s.status == "withdrawn")
+
+    history = [COMPUTE_EVENTS.decode(e) for e in await stack.compute.read_stream(f"emission-{a}")]
+    kinds = [(type(e).__name__, e.cause.kind) for e in history]  # type: ignore[attr-defined]
+    assert kinds == [
+        ("EmissionCalculated", "activity_recorded"),
+        ("EmissionRestated", "activity_corrected"),
+        ("EmissionRestated", "release_published"),
+        ("EmissionWithdrawn", "activity_retracted"),
+    ]
+    assert history[1].previous_total.value == pytest.approx(70)  # type: ignore[attr-defined]
+
+
+async def test_an_unresolved_activity_waits_and_is_computed_when_its_factor_arrives(
+    stack: Stack,
+) -> None:
+    a = uuid.uuid4()
+    await stack.record(electricity(a, 1, region="DEU"), f"activity-{a}")
+    waiting = await stack.until(a, lambda s: s.status == "unresolved")
+    assert waiting.reason is not None and "DEU" in waiting.reason
+
+    await stack.record(
+        f.FactorPublished(
+            factor_id="elec-deu",
+            activity_kind="electricity",
+            component="generation",
+            values=values(0.342, region="DEU"),
+        ),
+        "factor-elec-deu",
+        CATALOGUE,
+    )
+    done = await stack.until(a, lambda s: s.status == "calculated")
+    assert done.emission is not None and done.emission.total.value == pytest.approx(342)
+    events = await stack.compute.read_stream(f"emission-{a}")
+    assert [e.type for e in events] == ["EmissionUnresolved", "EmissionCalculated"]
+    assert events[1].causation_id is not None
+
+
+LOG_CSV = (
+    b"bytes,client_country,server_country,device\n"
+    + b"1000000000,FRA,FRA,laptop\n" * 3
+    + b"500000,DEU,FRA,smartphone\n"
+)
+
+
+async def upload(stack: Stack, content: bytes) -> tuple[str, str]:
+    bucket = inv.request_log_bucket(stack.namespace)
+    try:
+        store = await stack.js.object_store(bucket)
+    except Exception:
+        store = await stack.js.create_object_store(bucket)
+    name = f"logs/{uuid.uuid4()}.csv"
+    await store.put(name, content)
+    return bucket, name
+
+
+def received(
+    log_id: uuid.UUID, bucket: str, name: str, sha: str, size: int
+) -> inv.RequestLogReceived:
+    return inv.RequestLogReceived(
+        log_id=log_id,
+        bucket=bucket,
+        object_name=name,
+        sha256=sha,
+        size=size,
+        format="csv",
+        period_start=date(2024, 1, 1),
+        period_end=date(2024, 2, 1),
+        site="app",
+    )
+
+
+async def test_a_request_log_becomes_a_product_emission_with_its_file_hash(stack: Stack) -> None:
+    ember = f.FactorValues(
+        unit="kWh",
+        kgco2e_per_unit=0.04418,
+        region="FRA",
+        scope=2,
+        valid_from=date(2024, 1, 1),
+        source="Ember",
+        licence="CC BY-SA 4.0",
+        year=2024,
+    )
+    await stack.record(
+        f.FactorPublished(
+            factor_id="ember-fra",
+            activity_kind="electricity_grid_average",
+            component="generation",
+            values=ember,
+        ),
+        "f-ember",
+        CATALOGUE,
+    )
+    await stack.record(
+        f.ReleasePublished(
+            release_id="e",
+            name="ember-2024",
+            description="",
+            members=[f.ReleaseMember(factor_id="ember-fra", version=1)],
+        ),
+        "r-ember",
+        CATALOGUE,
+    )
+    await stack.until_factor("ember-fra", 1)
+    bucket, name = await upload(stack, LOG_CSV)
+    sha = hashlib.sha256(LOG_CSV).hexdigest()
+    log_id, bad_id = uuid.uuid4(), uuid.uuid4()
+    await stack.record(received(log_id, bucket, name, sha, len(LOG_CSV)), f"log-{log_id}")
+    await stack.record(received(bad_id, bucket, name, "0" * 64, len(LOG_CSV)), f"log-{bad_id}")
+
+    done = await stack.until(log_id, lambda s: s.status == "calculated")
+    refused = await stack.until(bad_id, lambda s: s.status == "unresolved")
+
+    grid = GridIntensities({"FRA": 44.18}, source="test", allow_fallback=True)
+    rows = next(iter(batches(io.BytesIO(LOG_CSV), "csv")))
+    expected = compute_emissions(rows, Method(), grid)
+    assert done.emission is not None
+    assert done.emission.total.value == pytest.approx(expected.total.value / 1000, rel=1e-9)
+    assert done.emission.source.sha256 == sha
+    assert done.emission.post == "product"
+    assert set(done.emission.breakdown["by_country"]) == {"FRA", "DEU"}
+    assert done.emission.breakdown["fallback_countries"] == ["DEU"]  # no DEU grid in the release
+    assert refused.reason is not None and "SHA-256" in refused.reason
