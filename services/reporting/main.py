@@ -3,11 +3,45 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from kernel.process import ServiceDefinition
+from kernel.consumer import Consumer, Subscription
+from kernel.naming import events_stream, events_subject
+from kernel.process import ServiceDefinition, Wiring
+from kernel.runtime import Route
+from services.reporting.handlers import Reporting
+from services.reporting.projections import EmissionVersions
+from services.reporting.tables import reporting_tables
+
+NAME = "reporting"
+
+
+def _reporting(wiring: Wiring) -> Reporting:
+    versions = EmissionVersions(reporting_tables(NAME))
+    return Reporting(wiring.engine, NAME, versions, wiring.nc, wiring.settings.namespace)
+
+
+def routes(wiring: Wiring) -> list[Route[Any, Any]]:
+    return _reporting(wiring).routes()
+
+
+def consumers(wiring: Wiring) -> list[Consumer]:
+    ns = wiring.settings.namespace
+    subscription = Subscription(
+        durable="reporting_compute",
+        stream=events_stream(ns, "compute"),
+        subjects=[events_subject(ns, "compute")],
+    )
+    handler = _reporting(wiring).on_compute_event
+    return [
+        Consumer(wiring.engine, NAME, wiring.nc.jetstream(), subscription, handler, namespace=ns)
+    ]
+
 
 definition = ServiceDefinition(
-    name="reporting",
+    name=NAME,
     version="0.1.0",
     migrations=Path(__file__).parent / "migrations",
+    routes=routes,
+    consumers=consumers,
 )

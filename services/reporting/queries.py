@@ -1,0 +1,213 @@
+"""Footprint, lineage and restatement diff, read from the emission versions.
+
+"As known at" is one rule everywhere: per source, its latest version at or below a position
+(or recorded at or before an instant) in compute's log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from contracts import reporting as r
+from contracts.compute import EmissionLine, Kg
+
+# Group-by expressions, whitelisted: only these ever reach the SQL text.
+_DIMENSIONS: dict[str, str] = {
+    "scope": "(line.value->>'scope')::int",
+    "scope2_basis": "line.value->>'scope2_basis'",
+    "category": "(line.value->>'category')::int",
+    "component": "line.value->>'component'",
+    "post": "latest.post",
+    "country": "latest.country",
+    "site": "latest.site",
+    "activity_kind": "latest.activity_kind",
+    "source_kind": "latest.source_kind",
+    "month": "to_char(latest.period_start, 'YYYY-MM')",
+}
+_EQUALS = {
+    "post": "latest.post",
+    "country": "latest.country",
+    "site": "latest.site",
+    "activity_kind": "latest.activity_kind",
+}
+_SCOPE_ON_LINE = "(line.value->>'scope')::int = :f_scope"
+_SCOPE_IN_LINES = (
+    "EXISTS (SELECT 1 FROM jsonb_array_elements(latest.lines) AS line "
+    "WHERE (line.value->>'scope')::int = :f_scope)"
+)
+
+
+def latest_versions(schema: str, as_of: r.AsOf) -> str:
+    """SQL of the latest version per source as known at `as_of` (binds :tenant, :pos, :at)."""
+    bounds = ["tenant_id = :tenant"]
+    if as_of.position is not None:
+        bounds.append("compute_position <= :pos")
+    if as_of.instant is not None:
+        bounds.append("recorded_at <= :at")
+    return (
+        f'SELECT DISTINCT ON (source_id) * FROM "{schema}".emission_versions '
+        f"WHERE {' AND '.join(bounds)} ORDER BY source_id, compute_position DESC"
+    )
+
+
+def _where(filters: r.Filters, *, per_line: bool = False) -> tuple[str, dict[str, Any]]:
+    """SQL conditions on `latest` (and on `line` when the query walks lines)."""
+    clauses = ["latest.period_start >= :from_day", "latest.period_start < :to_day"]
+    binds: dict[str, Any] = {"from_day": filters.period_start, "to_day": filters.period_end}
+    if filters.scope is not None:
+        clauses.append(_SCOPE_ON_LINE if per_line else _SCOPE_IN_LINES)
+        binds["f_scope"] = filters.scope
+    for name, expression in _EQUALS.items():
+        value = getattr(filters, name)
+        if value is not None:
+            clauses.append(f"{expression} = :f_{name}")
+            binds[f"f_{name}"] = value
+    return " AND ".join(clauses), binds
+
+
+def _binds(tenant_id: str, as_of: r.AsOf) -> dict[str, Any]:
+    return {"tenant": tenant_id, "pos": as_of.position, "at": as_of.instant}
+
+
+async def footprint(
+    conn: AsyncConnection, schema: str, tenant_id: str, request: r.Footprint
+) -> r.FootprintAnswer:
+    """Totals grouped by the requested dimensions, each with its range and share."""
+    where, binds = _where(request.filters, per_line=True)
+    keys = [_DIMENSIONS[d] for d in request.group_by]
+    selected = "".join(f"{k} AS g{i}, " for i, k in enumerate(keys))
+    grouping = f"GROUP BY {', '.join(f'g{i}' for i in range(len(keys)))}" if keys else ""
+    sql = (
+        f"WITH latest AS ({latest_versions(schema, request.as_of)}) "
+        f"SELECT {selected}sum((line.value->'kg'->>'value')::float8) AS value, "
+        "sum((line.value->'kg'->>'min')::float8) AS min, "
+        "sum((line.value->'kg'->>'max')::float8) AS max, count(DISTINCT latest.source_id) AS n "
+        "FROM latest CROSS JOIN LATERAL jsonb_array_elements(latest.lines) AS line "
+        f"WHERE latest.status = 'calculated' AND {where} {grouping}"
+    )
+    rows = list(await conn.execute(sa.text(sql), {**binds, **_binds(tenant_id, request.as_of)}))
+    groups = [_group(row, request.group_by) for row in rows if row.value is not None]
+    total = _sum_kg([g.kg for g in groups])
+    shared = [
+        g.model_copy(update={"share": g.kg.value / total.value if total.value else 0.0})
+        for g in groups
+    ]
+    unresolved = await _unresolved(conn, schema, tenant_id, request.filters, request.as_of)
+    position = await _position(conn, schema, request.as_of)
+    return r.FootprintAnswer(total=total, groups=shared, unresolved=unresolved, position=position)
+
+
+def _group(row: Any, dims: Sequence[str]) -> r.FootprintGroup:
+    key = {d: getattr(row, f"g{i}") for i, d in enumerate(dims)}
+    kg = Kg(value=row.value, min=row.min, max=row.max)
+    return r.FootprintGroup(key=key, kg=kg, share=0.0, emissions=row.n)
+
+
+def _sum_kg(kgs: list[Kg]) -> Kg:
+    return Kg(
+        value=sum(k.value for k in kgs), min=sum(k.min for k in kgs), max=sum(k.max for k in kgs)
+    )
+
+
+async def _unresolved(
+    conn: AsyncConnection, schema: str, tenant_id: str, filters: r.Filters, as_of: r.AsOf
+) -> int:
+    plain = filters.model_copy(update={"scope": None})  # unresolved sources have no lines
+    where, binds = _where(plain)
+    sql = (
+        f"WITH latest AS ({latest_versions(schema, as_of)}) SELECT count(*) FROM latest "
+        f"WHERE latest.status = 'unresolved' AND {where}"
+    )
+    return int(
+        (await conn.execute(sa.text(sql), {**binds, **_binds(tenant_id, as_of)})).scalar_one()
+    )
+
+
+async def _position(conn: AsyncConnection, schema: str, as_of: r.AsOf) -> int:
+    if as_of.position is not None:
+        return as_of.position
+    sql = f'SELECT coalesce(max(compute_position), 0) FROM "{schema}".emission_versions'
+    if as_of.instant is not None:
+        sql += " WHERE recorded_at <= :at"
+    return int((await conn.execute(sa.text(sql), {"at": as_of.instant})).scalar_one())
+
+
+async def lineage(
+    conn: AsyncConnection, schema: str, tenant_id: str, request: r.Lineage
+) -> r.LineageAnswer:
+    """The emissions behind a figure: each with its lines (factor id, version, release),
+    the compute event that set it and the source event (or file hash) it came from."""
+    where, binds = _where(request.filters)
+    sql = (
+        f"WITH latest AS ({latest_versions(schema, request.as_of)}) SELECT * FROM latest "
+        f"WHERE latest.status <> 'withdrawn' AND {where} "
+        "ORDER BY latest.compute_position LIMIT :limit"
+    )
+    params = {**binds, **_binds(tenant_id, request.as_of), "limit": request.limit}
+    rows = list(await conn.execute(sa.text(sql), params))
+    position = await _position(conn, schema, request.as_of)
+    return r.LineageAnswer(items=[_lineage_item(row) for row in rows], position=position)
+
+
+def _lineage_item(row: Any) -> r.LineageItem:
+    total = (
+        None
+        if row.total_value is None
+        else Kg(value=row.total_value, min=row.total_min, max=row.total_max)
+    )
+    return r.LineageItem(
+        source_id=row.source_id,
+        source_kind=row.source_kind,
+        activity_kind=row.activity_kind,
+        status=row.status,
+        total=total,
+        lines=[EmissionLine.model_validate(x) for x in row.lines],
+        compute_event_id=row.compute_event_id,
+        compute_position=row.compute_position,
+        source_event_id=row.source_event_id,
+        sha256=row.sha256,
+    )
+
+
+async def diff(conn: AsyncConnection, schema: str, tenant_id: str, request: r.Diff) -> r.DiffAnswer:
+    """What changed between two instants (or positions), source by source, and why."""
+    before = await _states(conn, schema, tenant_id, request.filters, request.before)
+    after = await _states(conn, schema, tenant_id, request.filters, request.after)
+    items = []
+    for source_id in sorted(set(before) | set(after), key=str):
+        old, new = before.get(source_id), after.get(source_id)
+        if _total(old) != _total(new):
+            items.append(_diff_item(source_id, old, new))
+    totals = [_sum_kg([t for t in map(_total, states.values()) if t]) for states in (before, after)]
+    return r.DiffAnswer(items=items, total_before=totals[0], total_after=totals[1])
+
+
+async def _states(
+    conn: AsyncConnection, schema: str, tenant_id: str, filters: r.Filters, as_of: r.AsOf
+) -> dict[Any, Any]:
+    where, binds = _where(filters)
+    sql = f"WITH latest AS ({latest_versions(schema, as_of)}) SELECT * FROM latest WHERE {where}"
+    rows = await conn.execute(sa.text(sql), {**binds, **_binds(tenant_id, as_of)})
+    return {row.source_id: row for row in rows}
+
+
+def _total(row: Any) -> Kg | None:
+    if row is None or row.status != "calculated":
+        return None
+    return Kg(value=row.total_value, min=row.total_min, max=row.total_max)
+
+
+def _diff_item(source_id: Any, old: Any, new: Any) -> r.DiffItem:
+    latest = new if new is not None else old
+    return r.DiffItem(
+        source_id=source_id,
+        activity_kind=latest.activity_kind,
+        before=_total(old),
+        after=_total(new),
+        cause=new.cause if new is not None else None,
+        compute_event_id=new.compute_event_id if new is not None else None,
+    )

@@ -1,0 +1,58 @@
+"""Reporting's read model: every version of every emission, with compute's log position.
+
+Keeping versions (not only the latest) answers "as known at" any position or instant with
+one query: the latest version at or below that position, per source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+_TABLES: dict[str, ReportingTables] = {}
+
+
+@dataclass(frozen=True)
+class ReportingTables:
+    versions: sa.Table
+    metadata: sa.MetaData
+
+
+def reporting_tables(schema: str) -> ReportingTables:
+    if schema not in _TABLES:
+        md = sa.MetaData(schema=schema)
+        _TABLES[schema] = ReportingTables(_versions(md), md)
+    return _TABLES[schema]
+
+
+def _versions(md: sa.MetaData) -> sa.Table:
+    return sa.Table(
+        "emission_versions",
+        md,
+        sa.Column("compute_position", sa.BigInteger, primary_key=True),
+        sa.Column("compute_event_id", UUID(as_uuid=True), nullable=False, unique=True),
+        sa.Column("event_type", sa.Text, nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("tenant_id", sa.Text, nullable=False),
+        sa.Column("source_id", UUID(as_uuid=True), nullable=False),
+        sa.Column("source_kind", sa.Text, nullable=False),
+        sa.Column("source_event_id", UUID(as_uuid=True)),
+        sa.Column("sha256", sa.Text),
+        sa.Column("status", sa.Text, nullable=False),
+        sa.Column("activity_kind", sa.Text, nullable=False),
+        sa.Column("post", sa.Text, nullable=False),
+        sa.Column("site", sa.Text, nullable=False),
+        sa.Column("country", sa.Text, nullable=False),
+        sa.Column("period_start", sa.Date, nullable=False),
+        sa.Column("period_end", sa.Date, nullable=False),
+        sa.Column("total_value", sa.Float),
+        sa.Column("total_min", sa.Float),
+        sa.Column("total_max", sa.Float),
+        sa.Column("lines", JSONB, nullable=False),
+        sa.Column("reason", sa.Text),
+        sa.Column("cause", sa.Text),
+        sa.Index("emission_versions_source_idx", "tenant_id", "source_id", "compute_position"),
+        sa.Index("emission_versions_period_idx", "tenant_id", "period_start"),
+    )
