@@ -122,8 +122,18 @@ class MicroService:
             tenant_id=ctx.tenant_id, correlation_id=str(ctx.correlation_id)
         )
         payload = route.spec.request.model_validate_json(request.data or b"{}")
-        response: BaseModel = await route.handler(ctx, payload)
-        return response.model_dump_json().encode()
+        try:
+            response: BaseModel = await route.handler(ctx, payload)
+        except ValidationError as error:  # the service's own model, not the caller's input
+            raise RuntimeError(f"{route.spec.verb} built an invalid model") from error
+        body = response.model_dump_json().encode()
+        if len(body) > self.nc.max_payload:
+            raise RequestRefused(
+                "reply_too_large",
+                f"the answer ({len(body)} bytes) exceeds the NATS limit ({self.nc.max_payload}); "
+                "ask for less (smaller page or batch)",
+            )
+        return body
 
     async def _refuse(self, route: Route[Any, Any], request: Request, error: Exception) -> None:
         code, message, body = describe_error(error)

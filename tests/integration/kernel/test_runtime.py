@@ -27,6 +27,8 @@ class Converted(BaseModel):
 async def convert(ctx: CallContext, req: Convert) -> Converted:
     if req.unit == "boom":
         raise RuntimeError("secret internals")
+    if req.unit == "bug":  # the service builds an invalid answer: its fault, not the caller's
+        return Converted.model_validate({"kwh": "lots", "tenant": ctx.tenant_id})
     if req.unit != "MWh":
         raise RequestRefused("unknown_unit", f"unit {req.unit!r} is not an energy unit", "unit")
     return Converted(kwh=req.quantity * 1000, tenant=ctx.tenant_id)
@@ -100,6 +102,9 @@ async def test_refusals_keep_their_code_and_internal_errors_are_masked(client) -
         await svc.call(spec, Convert(quantity=1, unit="boom"), INTEGRATOR)
     assert failed.value.code == "internal"
     assert "secret" not in str(failed.value)
+    with pytest.raises(RemoteError) as bug:
+        await svc.call(spec, Convert(quantity=1, unit="bug"), INTEGRATOR)
+    assert (bug.value.code, bug.value.field) == ("internal", None)
 
 
 async def test_health_answers_without_a_tenant(
