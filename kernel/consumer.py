@@ -32,7 +32,10 @@ from kernel.upcasting import Upcasters
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[RecordedEvent, AsyncConnection], Awaitable[None]]
+AfterCommit = Callable[[], Awaitable[None]]
+# A handler may return what to do once its writes are committed (e.g. notify listeners, who
+# must not hear of a change before they can read it); None when there is nothing to do.
+Handler = Callable[[RecordedEvent, AsyncConnection], Awaitable[AfterCommit | None]]
 
 
 @dataclass(frozen=True)
@@ -139,12 +142,18 @@ class Consumer:
             event_id=event.event_id,
             processed_at=datetime.now(UTC),
         )
+        after: AfterCommit | None = None
         async with self.engine.begin() as conn:
             fresh = await conn.execute(
                 marker.on_conflict_do_nothing().returning(self.processed.c.event_id)
             )
             if fresh.first() is not None:
-                await self.handler(event, conn)
+                after = await self.handler(event, conn)
+        if after is not None:
+            try:
+                await after()
+            except Exception:  # the writes are committed: report, do not redeliver
+                log.exception("after-commit step of %s failed", self.subscription.durable)
 
     async def _failed(self, msg: Msg, attempt: int, error: Exception) -> None:
         if attempt < self.max_attempts:
