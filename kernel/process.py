@@ -21,8 +21,10 @@ from nats.aio.client import Client as NatsClient
 from prometheus_client import start_http_server
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from kernel.audit import audit_routes
 from kernel.consumer import Consumer
 from kernel.db import create_engine
+from kernel.endpoints import EndpointSpec
 from kernel.logs import configure_logging
 from kernel.migrations import upgrade
 from kernel.relay import Relay
@@ -55,6 +57,8 @@ class ServiceDefinition:
     routes: Callable[[Wiring], Sequence[Route[Any, Any]]] = lambda _: ()
     consumers: Callable[[Wiring], Sequence[Consumer]] = lambda _: ()
     startup: Callable[[Wiring], Awaitable[None]] | None = None
+    # The audit endpoints' specs (history, verify), from the contracts: the kernel serves them.
+    audit: tuple[EndpointSpec[Any, Any], EndpointSpec[Any, Any]] | None = None
 
 
 async def connect_nats(url: str, name: str) -> NatsClient:
@@ -95,7 +99,7 @@ async def _serve(definition: ServiceDefinition, wiring: Wiring, stop: asyncio.Ev
         namespace=ns,
         name=definition.name,
         version=definition.version,
-        routes=definition.routes(wiring),
+        routes=[*definition.routes(wiring), *_audit(definition, wiring)],
         health=_health(definition, wiring),
     )
     relay = Relay(wiring.store, wiring.nc.jetstream(), namespace=ns, service=definition.name)
@@ -108,6 +112,12 @@ async def _serve(definition: ServiceDefinition, wiring: Wiring, stop: asyncio.Ev
     await stop.wait()
     await micro.stop()
     await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _audit(definition: ServiceDefinition, wiring: Wiring) -> list[Route[Any, Any]]:
+    if definition.audit is None:
+        return []
+    return audit_routes(wiring.store, *definition.audit)
 
 
 def _health(

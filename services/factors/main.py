@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from contracts.audit import history_spec, verify_spec
 from kernel.process import ServiceDefinition, Wiring
 from kernel.runtime import Route
 from services.factors.defaults import load_defaults
@@ -26,4 +27,5 @@ definition = ServiceDefinition(
     migrations=Path(__file__).parent / "migrations",
     routes=routes,
     startup=load_default_releases,
+    audit=(history_spec("factors"), verify_spec("factors")),
 )

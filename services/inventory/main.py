@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from contracts.audit import history_spec, verify_spec
 from kernel.process import ServiceDefinition, Wiring
 from kernel.runtime import Route
 from services.inventory.handlers import Inventory
@@ -22,4 +23,5 @@ definition = ServiceDefinition(
     version="0.1.0",
     migrations=Path(__file__).parent / "migrations",
     routes=routes,
+    audit=(history_spec("inventory"), verify_spec("inventory")),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from contracts.audit import history_spec, verify_spec
 from kernel.consumer import Consumer, Subscription
 from kernel.naming import events_stream, events_subject
 from kernel.process import ServiceDefinition, Wiring
@@ -44,4 +45,5 @@ definition = ServiceDefinition(
     migrations=Path(__file__).parent / "migrations",
     routes=routes,
     consumers=consumers,
+    audit=(history_spec("reporting"), verify_spec("reporting")),
 )
