@@ -157,6 +157,7 @@ class EstimateActivity(_Model):
     period_end: date
     site: str = "what-if"
     region: str
+    attributes: dict[str, Any] = Field(default_factory=dict, description="e.g. cloud instance")
 
 
 class Estimate(_Model):

@@ -9,7 +9,7 @@ of factor versions (e.g. `ademe-base-empreinte`).
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -98,7 +98,19 @@ class ReleasePublished(DomainEvent):
     members: list[ReleaseMember]
 
 
-EVENTS = EventCatalogue(FactorPublished, FactorRevised, FactorRetired, ReleasePublished)
+class CloudReleasePublished(DomainEvent):
+    """A Boavizta cloud release (every instance's parameters and the grid factors it uses),
+    carried whole so compute can compute cloud usage without calling anyone."""
+
+    event_type = "CloudReleasePublished"
+    name: str
+    content_sha256: str
+    release: dict[str, Any]
+
+
+EVENTS = EventCatalogue(
+    FactorPublished, FactorRevised, FactorRetired, ReleasePublished, CloudReleasePublished
+)
 
 
 # ---- views -------------------------------------------------------------------------------

@@ -32,14 +32,16 @@ async def load_into(database_url: str) -> dict[str, int]:
     from kernel.db import create_engine
     from kernel.migrations import upgrade
     from kernel.store import EventStore
-    from services.factors.defaults import load_defaults
+    from services.factors.defaults import load_cloud_release, load_defaults
     from services.factors.handlers import FactorHandlers
     from services.factors.main import definition
 
     engine = create_engine(database_url, pool_size=2)
     try:
         await upgrade(engine, definition.name, definition.migrations)
-        store = EventStore(engine, definition.name, definition.upcasters)
-        return await load_defaults(FactorHandlers(store))
+        handlers = FactorHandlers(EventStore(engine, definition.name, definition.upcasters))
+        counts = await load_defaults(handlers)
+        cloud = await load_cloud_release(handlers)
+        return {**counts, cloud: 1}
     finally:
         await engine.dispose()

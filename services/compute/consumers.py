@@ -21,10 +21,10 @@ from services.compute.core import EmissionResult, Method
 from services.compute.domain import (
     ActivityState,
     EmissionStatus,
-    calculate,
+    Outcome,
     decide,
-    resolve_preferring,
 )
+from services.compute.outcomes import outcome_for
 from services.compute.product import GRID_KIND, grid_from_factors, log_emission
 from services.compute.projections import ReadModels
 from services.compute.request_log_intake import compute_log
@@ -40,6 +40,7 @@ _FACTOR_CAUSES: dict[str, CauseKind] = {
     "FactorRevised": "factor_revised",
     "FactorRetired": "factor_retired",
     "ReleasePublished": "release_published",
+    "CloudReleasePublished": "release_published",
 }
 
 
@@ -79,15 +80,17 @@ class EmissionWorkflow:
     async def recompute(
         self, conn: AsyncConnection, activity: ActivityState, cause: Cause, trigger: RecordedEvent
     ) -> None:
-        candidates = await self.models.candidates(conn, activity.kind, activity.tenant_id)
-        resolution = resolve_preferring(
-            candidates, activity, self.releases, allow_fallback=self.allow_fallback
-        )
+        outcome = await self._outcome(conn, activity)
         previous = await self.models.emission_status(conn, activity.activity_id)
-        decided = decide(activity, calculate(activity, resolution), previous, cause)
+        decided = decide(activity, outcome, previous, cause)
         if decided is not None:
             stream = f"emission-{activity.activity_id}"
             await self._record(conn, decided, stream, previous, trigger)
+
+    async def _outcome(self, conn: AsyncConnection, activity: ActivityState) -> Outcome:
+        return await outcome_for(
+            conn, self.models, activity, self.releases, allow_fallback=self.allow_fallback
+        )
 
     async def on_request_log(self, event: RecordedEvent, conn: AsyncConnection) -> None:
         """The product footprint of an uploaded request log, with the file's hash as lineage."""

@@ -6,9 +6,10 @@ service's own (contracts.factor_resolution), applied to compute's read model of 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from pint import DimensionalityError
@@ -51,6 +52,7 @@ class ActivityState:
     event_id: UUID
     stream_version: int
     retracted: bool = False
+    attributes: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def source(self) -> Source:
@@ -151,7 +153,16 @@ def _ref(rc: ResolvedComponent) -> FactorRef:
     )
 
 
-def _emission(activity: ActivityState, lines: list[EmissionLine]) -> Emission:
+def emission_of(
+    activity: ActivityState, lines: list[EmissionLine], method: Method = METHOD
+) -> Emission:
+    """The emission of `activity` made of `lines` (their kg add up to its total)."""
+    return _emission(activity, lines, method)
+
+
+def _emission(
+    activity: ActivityState, lines: list[EmissionLine], method: Method = METHOD
+) -> Emission:
     total = Kg(
         value=sum(line.kg.value for line in lines),
         min=sum(line.kg.min for line in lines),
@@ -168,7 +179,7 @@ def _emission(activity: ActivityState, lines: list[EmissionLine]) -> Emission:
         period_end=activity.period_end,
         lines=lines,
         total=total,
-        method=METHOD,
+        method=method,
     )
 
 

@@ -14,7 +14,8 @@ from contracts import compute as c
 from kernel.endpoints import CallContext
 from kernel.errors import RequestRefused
 from kernel.runtime import Route
-from services.compute.domain import ActivityState, calculate, resolve_preferring
+from services.compute.domain import ActivityState
+from services.compute.outcomes import outcome_for
 from services.compute.projections import ReadModels
 
 
@@ -40,11 +41,13 @@ class ComputeHandlers:
         async with self.engine.connect() as conn:
             for index, what in enumerate(request.activities):
                 activity = _what_if(ctx, what)
-                candidates = await self.models.candidates(conn, what.kind, ctx.tenant_id)
-                resolution = resolve_preferring(
-                    candidates, activity, self.releases, allow_fallback=request.allow_fallback
+                outcome = await outcome_for(
+                    conn,
+                    self.models,
+                    activity,
+                    self.releases,
+                    allow_fallback=request.allow_fallback,
                 )
-                outcome = calculate(activity, resolution)
                 items.append(_item(index, outcome))
         return c.Estimated(items=items, total=_sum(i.emission.total for i in items if i.emission))
 
@@ -105,6 +108,7 @@ def _what_if(ctx: CallContext, what: c.EstimateActivity) -> ActivityState:
         region=what.region,
         event_id=uuid4(),
         stream_version=0,
+        attributes=what.attributes,
     )
 
 

@@ -4,6 +4,7 @@ current state of every emission from its own log.
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -47,7 +48,25 @@ class ReadModels:
             return _kinds(await self._retire(conn, payload))
         if isinstance(payload, f.ReleasePublished):
             return await self._add_release(conn, payload)
+        if isinstance(payload, f.CloudReleasePublished):
+            await self._add_cloud_release(conn, event, payload)
+            return {"cloud_instance_usage"}
         return set()
+
+    async def _add_cloud_release(
+        self, conn: AsyncConnection, event: RecordedEvent, cloud: f.CloudReleasePublished
+    ) -> None:
+        row = {"name": cloud.name, "content_sha256": cloud.content_sha256,
+               "release": cloud.release, "recorded_at": event.recorded_at}  # fmt: skip
+        stmt = insert(self.t.cloud_releases).values(**row)
+        await conn.execute(stmt.on_conflict_do_update(index_elements=["name"], set_=row))
+
+    async def cloud_release(self, conn: AsyncConnection) -> dict[str, Any] | None:
+        """The most recently received Boavizta cloud release, or None."""
+        t = self.t.cloud_releases
+        query = sa.select(t.c.release).order_by(t.c.recorded_at.desc()).limit(1)
+        found = (await conn.execute(query)).scalar_one_or_none()
+        return None if found is None else dict(found)
 
     async def _add_version(
         self, conn: AsyncConnection, event: RecordedEvent, factor_id: str, version: int,
@@ -149,6 +168,7 @@ class ReadModels:
                 "site": payload.site,
                 "region": payload.region,
                 "retracted": False,
+                "attributes": payload.attributes,
             }
         elif isinstance(payload, inv.ActivityCorrected):
             row = {
@@ -286,4 +306,5 @@ def _activity(row: sa.Row) -> ActivityState:  # type: ignore[type-arg]
         event_id=row.event_id,
         stream_version=row.stream_version,
         retracted=row.retracted,
+        attributes=dict(row.attributes or {}),
     )

@@ -20,6 +20,7 @@ class ComputeTables:
     factors: sa.Table
     activities: sa.Table
     emissions: sa.Table
+    cloud_releases: sa.Table
     metadata: sa.MetaData
 
 
@@ -27,7 +28,9 @@ def compute_tables(schema: str) -> ComputeTables:
     """The (cached) tables of `schema`."""
     if schema not in _TABLES:
         md = sa.MetaData(schema=schema)
-        _TABLES[schema] = ComputeTables(_factors(md), _activities(md), _emissions(md), md)
+        _TABLES[schema] = ComputeTables(
+            _factors(md), _activities(md), _emissions(md), _cloud_releases(md), md
+        )
     return _TABLES[schema]
 
 
@@ -65,6 +68,7 @@ def _activities(md: sa.MetaData) -> sa.Table:
         sa.Column("event_id", UUID(as_uuid=True), nullable=False),
         sa.Column("stream_version", sa.Integer, nullable=False),
         sa.Column("retracted", sa.Boolean, nullable=False),
+        sa.Column("attributes", JSONB, nullable=False, server_default="{}"),
         sa.Index("activities_kind_idx", "kind", "tenant_id"),
     )
 
@@ -82,4 +86,15 @@ def _emissions(md: sa.MetaData) -> sa.Table:
         sa.Column("country", sa.Text, nullable=False),
         sa.Column("version", sa.Integer, nullable=False),
         sa.Index("emissions_status_idx", "tenant_id", "status", "source_id"),
+    )
+
+
+def _cloud_releases(md: sa.MetaData) -> sa.Table:
+    return sa.Table(
+        "cloud_releases",
+        md,
+        sa.Column("name", sa.Text, primary_key=True),
+        sa.Column("content_sha256", sa.Text, nullable=False),
+        sa.Column("release", JSONB, nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
     )

@@ -9,11 +9,13 @@ Every publish carries a deterministic idempotency key, so loading twice changes 
 from __future__ import annotations
 
 import csv
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from contracts.factors import (
     GLOBAL_TENANT,
@@ -174,3 +176,19 @@ async def load_defaults(handlers: FactorHandlers) -> dict[str, int]:
 
 def _number(text: str) -> float | None:
     return float(text) if text.strip() else None
+
+
+CLOUD_RELEASE = DATA / "boavizta-2.5.0-cloud.json"
+
+
+def cloud_release(path: Path = CLOUD_RELEASE) -> dict[str, Any]:
+    """The Boavizta cloud release file, as written by `empreinte factors import-boavizta`."""
+    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return loaded
+
+
+async def load_cloud_release(handlers: FactorHandlers, path: Path = CLOUD_RELEASE) -> str:
+    """Publish the shipped Boavizta cloud release (again: a no-op); returns its name."""
+    release = cloud_release(path)
+    recorded = await handlers.publish_cloud_release(LOADER, release)
+    return str(recorded.payload["name"])

@@ -90,6 +90,18 @@ class FactorHandlers:
         async with self.store.engine.connect() as conn:
             return (await queries.releases(conn, self.t, ctx.tenant_id, request.name))[0]
 
+    async def publish_cloud_release(
+        self, ctx: CallContext, release: Mapping[str, Any]
+    ) -> RecordedEvent:
+        """Publish a Boavizta cloud release whole (idempotent on its content hash)."""
+        digest = request_fingerprint(release).hex()
+        name = str(release["release"])
+        event = c.CloudReleasePublished(name=name, content_sha256=digest, release=dict(release))
+        new = event.to_new_event(f"cloud-release-{name}", ctx)
+        key = IdempotencyKey(f"cloud-release:{name}:{digest}", bytes.fromhex(digest))
+        [recorded] = await self._append([new], {}, key)
+        return recorded
+
     async def _append(
         self,
         events: Sequence[NewEvent],

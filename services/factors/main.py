@@ -8,7 +8,7 @@ from typing import Any
 from contracts.audit import history_spec, verify_spec
 from kernel.process import ServiceDefinition, Wiring
 from kernel.runtime import Route
-from services.factors.defaults import load_defaults
+from services.factors.defaults import load_cloud_release, load_defaults
 from services.factors.handlers import FactorHandlers
 
 
@@ -18,7 +18,9 @@ def routes(wiring: Wiring) -> list[Route[Any, Any]]:
 
 async def load_default_releases(wiring: Wiring) -> None:
     """Startup: publish the default releases (a no-op once they are in the log)."""
-    await load_defaults(FactorHandlers(wiring.store))
+    handlers = FactorHandlers(wiring.store)
+    await load_defaults(handlers)
+    await load_cloud_release(handlers)
 
 
 definition = ServiceDefinition(

@@ -37,6 +37,7 @@ from services.compute.domain import EmissionStatus
 from services.compute.projections import ReadModels
 from services.compute.request_logs import batches
 from services.compute.tables import compute_tables
+from services.factors.defaults import cloud_release
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "services" / "compute" / "migrations"
 TENANT = CallContext(tenant_id="acme", role="integrator")
@@ -346,3 +347,31 @@ async def test_a_request_log_becomes_a_product_emission_with_its_file_hash(stack
     assert set(done.emission.breakdown["by_country"]) == {"FRA", "DEU"}
     assert done.emission.breakdown["fallback_countries"] == ["DEU"]  # no DEU grid in the release
     assert refused.reason is not None and "SHA-256" in refused.reason
+
+
+async def test_cloud_usage_waits_for_the_cloud_release_then_is_computed(stack: Stack) -> None:
+    a = uuid.uuid4()
+    cloud = inv.ActivityRecorded(
+        activity_id=a,
+        kind="cloud_instance_usage",
+        quantity=730,
+        unit="hour",
+        period_start=date(2024, 1, 1),
+        period_end=date(2024, 2, 1),
+        site="eu-west-3",
+        region="FRA",
+        attributes={"provider": "aws", "instance_type": "m5.xlarge", "load_percent": 50},
+    )
+    await stack.record(cloud, f"activity-{a}")
+    waiting = await stack.until(a, lambda s: s.status == "unresolved")
+    assert waiting.reason is not None and "cloud release" in waiting.reason
+
+    release = cloud_release()
+    published = f.CloudReleasePublished(
+        name=release["release"], content_sha256="test", release=release
+    )
+    await stack.record(published, "cloud-release", CATALOGUE)
+    done = await stack.until(a, lambda s: s.status == "calculated")
+    assert done.emission is not None and done.emission.post == "cloud"
+    # 730 instance-hours at the METHODS calibration point: (0.0022140 + 9.134e-4) kg per hour.
+    assert done.emission.total.value == pytest.approx(730 * (0.0022140 + 9.134e-4), rel=5e-3)

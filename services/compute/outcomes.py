@@ -1,0 +1,24 @@
+"""One place that decides how an activity is computed: cloud usage by the Boavizta method,
+everything else by resolved factors. Used for recorded activities and what-if estimates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.compute.cloud_usage import CLOUD_KIND, cloud_outcome
+from services.compute.domain import ActivityState, Outcome, calculate, resolve_preferring
+from services.compute.projections import ReadModels
+
+
+async def outcome_for(
+    conn: AsyncConnection, models: ReadModels, activity: ActivityState,
+    releases: Sequence[str], *, allow_fallback: bool,
+) -> Outcome:  # fmt: skip
+    """The activity's emission from compute's read models, or why there is none."""
+    if activity.kind == CLOUD_KIND:
+        return cloud_outcome(activity, await models.cloud_release(conn))
+    candidates = await models.candidates(conn, activity.kind, activity.tenant_id)
+    resolution = resolve_preferring(candidates, activity, releases, allow_fallback=allow_fallback)
+    return calculate(activity, resolution)
