@@ -82,4 +82,7 @@ async def test_the_service_startup_loads_the_defaults(
         await definition.startup(Wiring(Settings(), factors_store.engine, nc, factors_store))
     finally:
         await nc.drain()
-    assert await factors_store.head_position() == len(default_factors()) + 4
+    # Every default factor, one event per release (4), and the Boavizta cloud release.
+    assert await factors_store.head_position() == len(default_factors()) + 4 + 1
+    [cloud] = await factors_store.read_all(types=["CloudReleasePublished"])
+    assert cloud.payload["name"] == "boavizta-2.5.0-cloud"
