@@ -109,12 +109,14 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = 'EMCON',
       MESSAGE = json_build_array(clash.s, clash.v, clash.actual)::text;
   END IF;
+  -- One index probe per distinct stream (never `stream_id = ANY(...)`: with a generic plan
+  -- that became a scan of the whole log, growing with it).
   SELECT array_agg(coalesce(c.v, 0) + t.rn ORDER BY t.ord) INTO versions
     FROM (SELECT u.s, u.ord, row_number() OVER (PARTITION BY u.s ORDER BY u.ord) AS rn
           FROM unnest(p_stream_ids) WITH ORDINALITY AS u(s, ord)) t
-    LEFT JOIN (SELECT x.stream_id, max(x.stream_version) AS v FROM {q}.events x
-               WHERE x.stream_id = ANY(p_stream_ids) GROUP BY x.stream_id) c
-      ON c.stream_id = t.s;
+    JOIN (SELECT d.s, (SELECT max(x.stream_version) FROM {q}.events x WHERE x.stream_id = d.s) AS v
+          FROM (SELECT DISTINCT s FROM unnest(p_stream_ids) AS s) d) c
+      ON c.s = t.s;
   ts := clock_timestamp();
   micros := (extract(epoch FROM ts) * 1000000)::bigint;
   positions := array(SELECT head_position + g FROM generate_series(1, n) g);
