@@ -27,6 +27,7 @@ from kernel.settings import Settings
 from kernel.store import EventStore
 
 BATCHES = (1, 10, 100)
+REPEATS = 3
 PAYLOAD = {
     "kind": "electricity",
     "quantity": 1234.5,
@@ -38,10 +39,16 @@ PAYLOAD = {
 
 
 async def ours_append(store: EventStore, events: int, batch: int) -> float:
+    # Events are built before the clock starts, for both stores: we time the stores only.
+    drafts = []
+    for _ in range(events // batch):
+        stream = str(uuid.uuid4())
+        drafts.append(
+            (stream, [NewEvent(stream, "ActivityRecorded", PAYLOAD, "acme") for _ in range(batch)])
+        )
+
     async def run() -> None:
-        for _ in range(events // batch):
-            stream = str(uuid.uuid4())
-            draft = [NewEvent(stream, "ActivityRecorded", PAYLOAD, "acme") for _ in range(batch)]
+        for stream, draft in drafts:
             await store.append(draft, expected_versions={stream: 0})
 
     return rate(events, await timed(run))
@@ -52,12 +59,15 @@ def theirs_append(recorder: PostgresApplicationRecorder, events: int, batch: int
     import time
 
     state = json.dumps(PAYLOAD).encode()
-    started = time.perf_counter()
+    drafts = []
     for _ in range(events // batch):
         origin = uuid.uuid4()
-        recorder.insert_events(
+        drafts.append(
             [StoredEvent(origin, v, "bench:ActivityRecorded", state) for v in range(1, batch + 1)]
         )
+    started = time.perf_counter()
+    for draft in drafts:
+        recorder.insert_events(draft)
     return rate(events, time.perf_counter() - started)
 
 
@@ -105,13 +115,19 @@ async def measure(url: str, events: int) -> dict[str, Any]:
     results: dict[str, Any] = {"events_per_batch_size": events, "append": {}}
     for batch in BATCHES:
         n = events if batch > 1 else events // 5
-        mine, theirs = await ours_append(store, n, batch), theirs_append(recorder, n, batch)
+        mine, theirs = 0.0, 0.0
+        for _ in range(REPEATS):  # alternate, keep each side's best: fair on a busy machine
+            mine = max(mine, await ours_append(store, n // REPEATS, batch))
+            theirs = max(theirs, theirs_append(recorder, n // REPEATS, batch))
         results["append"][str(batch)] = {
             "ours": mine,
             "eventsourcing": theirs,
             "ratio": mine / theirs,
+            "best_of": REPEATS,
         }
-    mine, theirs = await ours_read(store), theirs_read(recorder)
+    mine, theirs = 0.0, 0.0
+    for _ in range(REPEATS):
+        mine, theirs = max(mine, await ours_read(store)), max(theirs, theirs_read(recorder))
     results["catch_up_read"] = {"ours": mine, "eventsourcing": theirs, "ratio": mine / theirs}
     results["chain_verified"] = (await store.verify_chain()).ok
     await engine.dispose()
