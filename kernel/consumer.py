@@ -19,7 +19,7 @@ from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
-from nats.js.errors import BadRequestError
+from nats.js.errors import BadRequestError, NotFoundError
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -75,6 +75,13 @@ class Consumer:
         while not stop.is_set():
             try:
                 await self._run(stop)
+            except NotFoundError:  # the producer's relay has not created its stream yet
+                log.info(
+                    "consumer %s waits for stream %s",
+                    self.subscription.durable,
+                    self.subscription.stream,
+                )
+                await wait_for_stop(stop, 1.0)
             except Exception:
                 log.exception("consumer %s failed; retrying", self.subscription.durable)
                 await wait_for_stop(stop, 1.0)
