@@ -85,7 +85,7 @@ class EmissionWorkflow:
         decided = decide(activity, outcome, previous, cause)
         if decided is not None:
             stream = f"emission-{activity.activity_id}"
-            await self._record(conn, decided, stream, previous, trigger)
+            await self._record(conn, decided, stream, previous, trigger, activity.tenant_id)
 
     async def _outcome(self, conn: AsyncConnection, activity: ActivityState) -> Outcome:
         return await outcome_for(
@@ -117,14 +117,17 @@ class EmissionWorkflow:
         cause = Cause(kind="request_log_received", event_id=event.event_id)
         previous = await self.models.emission_status(conn, received.log_id)
         decided = _log_event(result, received, source, cause)
-        await self._record(conn, decided, f"emission-log-{received.log_id}", previous, event)
+        stream = f"emission-log-{received.log_id}"
+        await self._record(conn, decided, stream, previous, event, event.tenant_id)
 
     async def _record(
         self, conn: AsyncConnection, decided: DomainEvent, stream: str,
-        previous: EmissionStatus | None, trigger: RecordedEvent,
+        previous: EmissionStatus | None, trigger: RecordedEvent, tenant_id: str,
     ) -> None:  # fmt: skip
+        # The emission belongs to the activity's organisation, whoever caused the change
+        # (a global factor revision restates every organisation's emissions, each its own).
         ctx = CallContext(
-            tenant_id=trigger.tenant_id,
+            tenant_id=tenant_id,
             role="service",
             actor="compute",
             correlation_id=trigger.correlation_id or trigger.event_id,
