@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -81,6 +81,7 @@ def spawn(
     cwd: Path,
     death_signal: signal.Signals,
     user: tuple[int, int] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start `argv` in its own process group, output appended to `log_path`.
 
@@ -102,6 +103,7 @@ def spawn(
             user=uid,
             group=gid,
             extra_groups=[] if user is not None else None,
+            env=dict(env) if env is not None else None,
         )
 
 

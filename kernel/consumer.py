@@ -15,11 +15,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import asyncpg
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -163,6 +165,12 @@ class Consumer:
                 log.exception("after-commit step of %s failed", self.subscription.durable)
 
     async def _failed(self, msg: Msg, attempt: int, error: Exception) -> None:
+        if is_outage(error):
+            # The database (or a network) is down: no fault of this message. Wait, never
+            # dead-letter it, however long the outage lasts.
+            log.warning("outage while handling (attempt %s), retry later: %r", attempt, error)
+            await msg.nak(delay=self.backoff_s[-1])
+            return
         if attempt < self.max_attempts:
             delay = self.backoff_s[min(attempt - 1, len(self.backoff_s) - 1)]
             log.warning("handler failed (attempt %s), retry in %ss: %r", attempt, delay, error)
@@ -180,6 +188,29 @@ class Consumer:
         )
         await msg.term()
         DEAD_LETTERED.labels(self.subscription.durable).inc()
+
+
+_OUTAGES: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.InterfaceError,
+)
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether `error`, or what caused it, is infrastructure being away (not the message)."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, _OUTAGES):
+            return True
+        if isinstance(seen, sa_exc.DBAPIError) and seen.connection_invalidated:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _decode(msg: Msg, upcasters: Upcasters) -> RecordedEvent:
