@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from empreinte_cli.boavizta_commands import boavizta_app
+from empreinte_cli.cloud_commands import cloud_app
 from empreinte_cli.factors_commands import factors_app
 from empreinte_cli.inventory_commands import inventory_app
 from empreinte_cli.keys_commands import app as keys_app
@@ -25,6 +26,7 @@ app.add_typer(requests_app, name="requests")
 factors_app.add_typer(boavizta_app)  # adds `empreinte factors import-boavizta`
 app.add_typer(factors_app, name="factors")
 app.add_typer(inventory_app)
+app.add_typer(cloud_app, name="cloud")
 
 
 @app.command()
