@@ -66,6 +66,7 @@ def write_log(path: Path, rows: int, chunk: int = 500_000) -> int:
                     schema=_schema(),
                 )
             )
+    return path.stat().st_size
 
 
 def _schema() -> pa.Schema:
