@@ -93,7 +93,7 @@ async def upload(
         sha256=sha,
         format="parquet",
         period_start="2024-01-01",
-        period_end="2024-02-01",  # type: ignore[arg-type]
+        period_end="2024-02-01",
         site="app",
     )
     view = await client.call(inv.REGISTER_REQUEST_LOG, register, CTX)
