@@ -19,7 +19,6 @@ from infra.process import (
     log_tail,
     spawn,
     stop_process,
-    wait_until,
 )
 
 HOST = "127.0.0.1"
@@ -123,19 +122,10 @@ class EmbeddedNats(ServerRunner):
         argv = [str(nats_server_binary()), "-c", str(self.config_path)]
         proc = spawn(argv, log_path=self.log_path, cwd=self.data_dir, death_signal=signal.SIGTERM)
         self._proc, self._ports = proc, (port, http_port)
-        try:
-            wait_until(
-                lambda: proc.poll() is not None or _jetstream_healthy(http_port),
-                timeout=self._start_timeout,
-                what=f"nats-server on port {port} (log: {self.log_path})",
-            )
-        except BaseException:
-            self.stop()
-            raise
-        if proc.poll() is None:
-            return True
-        self.stop()
-        return False
+        what = f"nats-server on port {port} (log: {self.log_path})"
+        return self._await_start(
+            proc, lambda: _jetstream_healthy(http_port), self._start_timeout, what
+        )
 
     def _write_config(self, port: int, http_port: int) -> None:
         reference = self._reference.read_text()

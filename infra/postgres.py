@@ -27,7 +27,6 @@ from infra.process import (
     log_tail,
     spawn,
     stop_process,
-    wait_until,
 )
 
 
@@ -164,19 +163,8 @@ class EmbeddedPostgres(ServerRunner):
             user=user,
         )
         self._proc, self._port = proc, port
-        try:
-            wait_until(
-                lambda: proc.poll() is not None or _pg_isready(port),
-                timeout=self._start_timeout,
-                what=f"PostgreSQL on port {port} (log: {self.log_path})",
-            )
-        except BaseException:
-            self.stop()
-            raise
-        if proc.poll() is None:
-            return True
-        self.stop()
-        return False
+        what = f"PostgreSQL on port {port} (log: {self.log_path})"
+        return self._await_start(proc, lambda: _pg_isready(port), self._start_timeout, what)
 
     def _ensure_cluster(self, user: tuple[int, int] | None) -> None:
         if (self.pgdata / "PG_VERSION").exists():

@@ -157,6 +157,20 @@ class ServerRunner(ABC):
     def stop(self) -> None:
         """Stop the server (idempotent)."""
 
+    def _await_start(
+        self, proc: subprocess.Popen[bytes], ready: Callable[[], bool], timeout: float, what: str
+    ) -> bool:
+        """Wait until `ready()` or the process exits; True if it runs (else it is stopped)."""
+        try:
+            wait_until(lambda: proc.poll() is not None or ready(), timeout=timeout, what=what)
+        except BaseException:
+            self.stop()
+            raise
+        if proc.poll() is None:
+            return True
+        self.stop()
+        return False
+
     def __enter__(self) -> Self:
         self._signals = ExitStack()
         self._signals.enter_context(sigterm_raises_system_exit())
