@@ -14,15 +14,16 @@ import signal
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import nats
 from nats.aio.client import Client as NatsClient
 from prometheus_client import start_http_server
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from kernel.aio import wait_for_stop
 from kernel.audit import audit_routes
-from kernel.consumer import Consumer
+from kernel.consumer import Consumer, is_outage
 from kernel.db import create_engine
 from kernel.endpoints import EndpointSpec
 from kernel.logs import configure_logging
@@ -34,6 +35,7 @@ from kernel.store import EventStore
 from kernel.upcasting import Upcasters
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -80,14 +82,30 @@ async def run_service(
         raise RuntimeError("a service process needs DATABASE_URL and NATS_URL")
     stop = stop or stop_on_signals()
     engine = create_engine(settings.database_url)
-    await upgrade(engine, definition.name, definition.migrations)
-    nc = await connect_nats(settings.nats_url, f"empreinte-{definition.name}")
+    name, url = definition.name, settings.nats_url
+    await _until_up(lambda: upgrade(engine, name, definition.migrations), "PostgreSQL", stop)
+    nc = await _until_up(lambda: connect_nats(url, f"empreinte-{name}"), "NATS", stop)
     wiring = Wiring(settings, engine, nc, EventStore(engine, definition.name, definition.upcasters))
     try:
         await _serve(definition, wiring, stop)
     finally:
         await nc.drain()
         await engine.dispose()
+
+
+async def _until_up(start: Callable[[], Awaitable[T]], what: str, stop: asyncio.Event) -> T:
+    """`start()`, retried while the infrastructure is away: a service starting during an
+    outage waits for it instead of dying (its supervisor would only restart it again)."""
+    delay = 0.2
+    while True:
+        try:
+            return await start()
+        except Exception as error:
+            if stop.is_set() or not is_outage(error):
+                raise
+            log.warning("%s unavailable (%r); retrying in %.1fs", what, error, delay)
+            await wait_for_stop(stop, delay)
+            delay = min(delay * 2, 5.0)
 
 
 async def _serve(definition: ServiceDefinition, wiring: Wiring, stop: asyncio.Event) -> None:
