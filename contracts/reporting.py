@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.compute import EmissionLine, Kg
 from kernel.endpoints import EndpointSpec
+from kernel.events import DomainEvent, EventCatalogue
 
 SERVICE = "reporting"
 Dimension = Literal[
@@ -136,3 +137,163 @@ class FootprintChanged(_Model):
     source_id: UUID
     status: str
     compute_position: int
+
+
+# ---- CSRD reports ------------------------------------------------------------------------
+
+GENERATE_ROLES = frozenset({"compliance", "admin"})
+LEI_SCHEME = "http://standards.iso.org/iso/17442"
+
+
+class Organisation(_Model):
+    name: str = Field(min_length=1, max_length=300)
+    identifier: str = Field(min_length=1, max_length=100, description="an LEI by default")
+    scheme: str = Field(default=LEI_SCHEME, description="the identifier scheme URI")
+
+
+class Mix(_Model):
+    """Shares (fractions adding up to 1) of a purchased energy's sources: grid or supplier mix."""
+
+    fossil: float = Field(ge=0, le=1)
+    nuclear: float = Field(ge=0, le=1)
+    renewable: float = Field(ge=0, le=1)
+
+
+class GenerateReport(_Model):
+    """A CSRD E1 report from the ledger as known at `as_of` (default: now, pinned to a position).
+
+    Energy (E1-5) is derived from the ledger's energy activities; the purchased electricity
+    and heat are split by the mixes given here (required when the ledger holds any)."""
+
+    organisation: Organisation
+    period_start: date
+    period_end: date = Field(description="first day after the period")
+    base_year: int | None = Field(default=None, ge=1990, le=2100)
+    net_revenue_eur: float = Field(gt=0, allow_inf_nan=False)
+    significant_scope3: list[int] = Field(default_factory=list, max_length=15)
+    as_of: AsOf = AsOf()
+    electricity_mix: Mix | None = None
+    heat_mix: Mix | None = None
+
+
+class ReportFile(_Model):
+    name: str
+    sha256: str
+    size: int
+    object_name: str = Field(description="in the `<namespace>_reports` object store bucket")
+
+
+class ReportFacts(_Model):
+    """What a report was built from (log positions, input hash) and the files written."""
+
+    report_id: UUID
+    organisation: Organisation
+    period_start: date
+    period_end: date = Field(description="first day after the period")
+    base_year: int | None
+    as_of: datetime = Field(description="the instant the figures are as of")
+    positions: dict[str, int] = Field(description="per service log read: the last position")
+    content_hash: str
+    files: list[ReportFile]
+    notes: list[str] = Field(description="how figures were derived where a choice was made")
+
+
+class ReportGenerated(DomainEvent, ReportFacts):
+    event_type = "ReportGenerated"
+
+
+class ReportView(ReportFacts):
+    generated_at: datetime
+    actor: str
+
+
+class GetReport(_Model):
+    report_id: UUID
+
+
+class ListReports(_Model):
+    limit: int = Field(default=50, ge=1, le=500)
+    after: str | None = Field(default=None, description="opaque cursor from the last page")
+
+
+class ReportPage(_Model):
+    items: list[ReportView]
+    next: str | None
+
+
+# ---- time series, comparison, unresolved -------------------------------------------------
+
+
+class Timeseries(_Model):
+    filters: Filters
+    as_of: AsOf = AsOf()
+
+
+class MonthTotal(_Model):
+    month: str = Field(description="YYYY-MM")
+    kg: Kg
+
+
+class TimeseriesAnswer(_Model):
+    months: list[MonthTotal] = Field(description="every month of the period, zeros included")
+    position: int
+
+
+class Compare(_Model):
+    """This period (`filters`) against a base period, with the same other filters."""
+
+    filters: Filters
+    base_start: date
+    base_end: date = Field(description="first day after the base period")
+    group_by: list[Dimension] = Field(default_factory=list, max_length=4)
+    as_of: AsOf = AsOf()
+
+
+class ComparedGroup(_Model):
+    key: dict[str, str | int | None]
+    current: Kg
+    base: Kg
+    change_pct: float | None = Field(description="(current - base) / base x 100; None if base 0")
+
+
+class CompareAnswer(_Model):
+    groups: list[ComparedGroup]
+    position: int
+
+
+class ListUnresolved(_Model):
+    limit: int = Field(default=100, ge=1, le=1000)
+    after: str | None = Field(default=None, description="opaque cursor from the last page")
+
+
+class UnresolvedItem(_Model):
+    source_id: UUID
+    activity_kind: str
+    site: str
+    country: str
+    period_start: date
+    period_end: date
+    reason: str
+    compute_position: int
+
+
+class UnresolvedPage(_Model):
+    items: list[UnresolvedItem]
+    next: str | None
+    total: int
+
+
+GENERATE_REPORT = EndpointSpec(
+    SERVICE, "generate_report", GenerateReport, ReportView, GENERATE_ROLES
+)
+GET_REPORT = EndpointSpec(SERVICE, "get_report", GetReport, ReportView, AUDIT)
+LIST_REPORTS = EndpointSpec(SERVICE, "list_reports", ListReports, ReportPage, AUDIT)
+TIMESERIES = EndpointSpec(SERVICE, "timeseries", Timeseries, TimeseriesAnswer)
+COMPARE = EndpointSpec(SERVICE, "compare", Compare, CompareAnswer)
+UNRESOLVED = EndpointSpec(SERVICE, "unresolved", ListUnresolved, UnresolvedPage)
+EVENTS = EventCatalogue(ReportGenerated)
+
+
+def reports_bucket(namespace: str) -> str:
+    """The JetStream object store bucket holding generated reports' files."""
+    return f"{namespace}_reports"

@@ -10,15 +10,19 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from contracts import reporting as r
 from kernel.consumer import AfterCommit
 from kernel.endpoints import CallContext
-from kernel.envelope import RecordedEvent
+from kernel.envelope import RecordedEvent, new_event_id
 from kernel.errors import RequestRefused
 from kernel.runtime import Route
-from services.reporting import queries
+from kernel.store import EventStore
+from services.reporting import generate, queries, series
 from services.reporting.projections import EmissionVersions
+from services.reporting.reports import Reports
 
 
 class Reporting:
-    """Answers footprint, lineage and diff queries; keeps the emission versions current."""
+    """Answers footprint, lineage, diff, series and report queries; generates CSRD reports
+    (files in the object store, ReportGenerated in its own log); keeps the emission versions
+    current."""
 
     def __init__(
         self, engine: AsyncEngine, schema: str, versions: EmissionVersions, nc: NatsClient,
@@ -26,12 +30,20 @@ class Reporting:
     ) -> None:  # fmt: skip
         self.engine, self.schema, self.versions = engine, schema, versions
         self.nc, self.namespace = nc, namespace
+        self.store = EventStore(engine, schema)
+        self.reports = Reports(versions.t)
 
     def routes(self) -> list[Route[Any, Any]]:
         return [
             Route(r.FOOTPRINT, self.footprint),
             Route(r.LINEAGE, self.lineage),
             Route(r.DIFF, self.diff),
+            Route(r.TIMESERIES, self.timeseries),
+            Route(r.COMPARE, self.compare),
+            Route(r.UNRESOLVED, self.unresolved),
+            Route(r.GENERATE_REPORT, self.generate_report),
+            Route(r.GET_REPORT, self.get_report),
+            Route(r.LIST_REPORTS, self.list_reports),
         ]
 
     async def footprint(self, ctx: CallContext, request: r.Footprint) -> r.FootprintAnswer:
@@ -48,6 +60,53 @@ class Reporting:
         _check_period(request.filters)
         async with self.engine.connect() as conn:
             return await queries.diff(conn, self.schema, ctx.tenant_id, request)
+
+    async def timeseries(self, ctx: CallContext, request: r.Timeseries) -> r.TimeseriesAnswer:
+        _check_period(request.filters)
+        async with self.engine.connect() as conn:
+            return await series.timeseries(conn, self.schema, ctx.tenant_id, request)
+
+    async def compare(self, ctx: CallContext, request: r.Compare) -> r.CompareAnswer:
+        _check_period(request.filters)
+        if request.base_end <= request.base_start:
+            raise RequestRefused("invalid_period", "base_end must be after base_start", "base_end")
+        async with self.engine.connect() as conn:
+            return await series.compare(conn, self.schema, ctx.tenant_id, request)
+
+    async def unresolved(self, ctx: CallContext, request: r.ListUnresolved) -> r.UnresolvedPage:
+        async with self.engine.connect() as conn:
+            return await series.unresolved(conn, self.schema, ctx.tenant_id, request)
+
+    async def generate_report(self, ctx: CallContext, request: r.GenerateReport) -> r.ReportView:
+        """Read the ledger at the as-of, write and store the files, record ReportGenerated."""
+        if request.period_end <= request.period_start:
+            raise RequestRefused(
+                "invalid_period", "period_end must be after period_start", "period_end"
+            )
+        async with self.engine.connect() as conn:
+            built = await generate.build_input(conn, self.schema, ctx.tenant_id, request)
+        report_id = new_event_id()
+        files = await generate.store_files(
+            self.nc.jetstream(), self.namespace, ctx.tenant_id, report_id, built.source
+        )
+        return await self._record(ctx, generate.generated(report_id, request, built, files))
+
+    async def _record(self, ctx: CallContext, event: r.ReportGenerated) -> r.ReportView:
+        stream = f"report-{event.report_id}"
+        async with self.engine.begin() as conn:
+            recorded = await self.store.append(
+                [event.to_new_event(stream, ctx)], expected_versions={stream: 0}, conn=conn
+            )
+            await self.reports.apply(recorded[0], conn)
+            return await self.reports.get(conn, ctx.tenant_id, event.report_id)
+
+    async def get_report(self, ctx: CallContext, request: r.GetReport) -> r.ReportView:
+        async with self.engine.connect() as conn:
+            return await self.reports.get(conn, ctx.tenant_id, request.report_id)
+
+    async def list_reports(self, ctx: CallContext, request: r.ListReports) -> r.ReportPage:
+        async with self.engine.connect() as conn:
+            return await self.reports.page(conn, ctx.tenant_id, request)
 
     async def on_compute_event(
         self, event: RecordedEvent, conn: AsyncConnection

@@ -23,12 +23,19 @@ class EmissionVersions:
         self.tables: Sequence[sa.Table] = (tables.versions,)
 
     async def apply(self, event: RecordedEvent, conn: AsyncConnection) -> dict[str, Any] | None:
-        """Insert the event's version; return the row (None when it was already there)."""
+        """Insert the event's version and move the watermark; return the row (None when it
+        was already there). The watermark row is locked first, so concurrent appliers take
+        turns and none can leave it behind a row another one just committed."""
+        schema = self.t.versions.schema
+        await conn.execute(sa.text(f'SELECT 1 FROM "{schema}".compute_watermark FOR UPDATE'))
         payload = c.EVENTS.decode(event)
         row = {**_describe(payload, await self._last(conn, event, payload)), **_envelope(event)}
         stmt = insert(self.t.versions).values(**row).on_conflict_do_nothing()
         done = await conn.execute(stmt.returning(self.t.versions.c.compute_position))
-        return row if done.first() is not None else None
+        if done.first() is None:
+            return None
+        await conn.execute(_advance(schema))
+        return row
 
     async def _last(self, conn: AsyncConnection, event: RecordedEvent, payload: Any) -> Any:
         if not isinstance(payload, c.EmissionWithdrawn):
@@ -41,6 +48,36 @@ class EmissionVersions:
             .limit(1)
         )
         return (await conn.execute(query)).first()
+
+
+def _run_end(schema: str | None, start: str) -> str:
+    """SQL: the last position of the contiguous run of versions from `start` + 1 on."""
+    versions = f'"{schema}".emission_versions'
+    return (
+        f"SELECT v.compute_position FROM {versions} AS v WHERE v.compute_position > {start} "
+        f"AND NOT EXISTS (SELECT 1 FROM {versions} AS w "
+        "WHERE w.compute_position = v.compute_position + 1) ORDER BY v.compute_position LIMIT 1"
+    )
+
+
+def _advance(schema: str | None) -> sa.TextClause:
+    run_end = _run_end(schema, "wm.position")
+    return sa.text(
+        f'UPDATE "{schema}".compute_watermark AS wm SET position = ({run_end}) '
+        f'WHERE EXISTS (SELECT 1 FROM "{schema}".emission_versions AS x '
+        "WHERE x.compute_position = wm.position + 1)"
+    )
+
+
+def reset_watermark(tables: ReportingTables) -> sa.TextClause:
+    """SQL setting the watermark from the versions as they are (0 when position 1 is absent)."""
+    schema = tables.versions.schema
+    first = f'EXISTS (SELECT 1 FROM "{schema}".emission_versions WHERE compute_position = 1)'
+    return sa.text(
+        f'INSERT INTO "{schema}".compute_watermark (id, position) VALUES '
+        f"(1, CASE WHEN {first} THEN ({_run_end(schema, '0')}) ELSE 0 END) "
+        "ON CONFLICT (id) DO UPDATE SET position = EXCLUDED.position"
+    )
 
 
 def _envelope(event: RecordedEvent) -> dict[str, Any]:

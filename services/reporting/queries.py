@@ -16,7 +16,7 @@ from contracts import reporting as r
 from contracts.compute import EmissionLine, Kg
 
 # Group-by expressions, whitelisted: only these ever reach the SQL text.
-_DIMENSIONS: dict[str, str] = {
+DIMENSIONS: dict[str, str] = {
     "scope": "(line.value->>'scope')::int",
     "scope2_basis": "line.value->>'scope2_basis'",
     "category": "(line.value->>'category')::int",
@@ -42,8 +42,12 @@ _SCOPE_IN_LINES = (
 
 
 def latest_versions(schema: str, as_of: r.AsOf) -> str:
-    """SQL of the latest version per source as known at `as_of` (binds :tenant, :pos, :at)."""
-    bounds = ["tenant_id = :tenant"]
+    """SQL of the latest version per source as known at `as_of` (binds :tenant, :pos, :at),
+    never beyond the watermark: "now" is the last position up to which nothing is missing."""
+    bounds = [
+        "tenant_id = :tenant",
+        f'compute_position <= (SELECT position FROM "{schema}".compute_watermark)',
+    ]
     if as_of.position is not None:
         bounds.append("compute_position <= :pos")
     if as_of.instant is not None:
@@ -54,9 +58,13 @@ def latest_versions(schema: str, as_of: r.AsOf) -> str:
     )
 
 
-def _where(filters: r.Filters, *, per_line: bool = False) -> tuple[str, dict[str, Any]]:
-    """SQL conditions on `latest` (and on `line` when the query walks lines)."""
+def conditions(
+    filters: r.Filters, *, per_line: bool = False, period: bool = True
+) -> tuple[str, dict[str, Any]]:
+    """SQL conditions on `latest` (and on `line` when the query walks lines); `period=False`
+    leaves the period out (the caller bounds it) and the result may then be "TRUE"."""
     clauses = ["latest.period_start >= :from_day", "latest.period_start < :to_day"]
+    clauses = clauses if period else ["TRUE"]
     binds: dict[str, Any] = {"from_day": filters.period_start, "to_day": filters.period_end}
     if filters.scope is not None:
         clauses.append(_SCOPE_ON_LINE if per_line else _SCOPE_IN_LINES)
@@ -69,7 +77,7 @@ def _where(filters: r.Filters, *, per_line: bool = False) -> tuple[str, dict[str
     return " AND ".join(clauses), binds
 
 
-def _binds(tenant_id: str, as_of: r.AsOf) -> dict[str, Any]:
+def as_of_binds(tenant_id: str, as_of: r.AsOf) -> dict[str, Any]:
     return {"tenant": tenant_id, "pos": as_of.position, "at": as_of.instant}
 
 
@@ -77,8 +85,8 @@ async def footprint(
     conn: AsyncConnection, schema: str, tenant_id: str, request: r.Footprint
 ) -> r.FootprintAnswer:
     """Totals grouped by the requested dimensions, each with its range and share."""
-    where, binds = _where(request.filters, per_line=True)
-    keys = [_DIMENSIONS[d] for d in request.group_by]
+    where, binds = conditions(request.filters, per_line=True)
+    keys = [DIMENSIONS[d] for d in request.group_by]
     selected = "".join(f"{k} AS g{i}, " for i, k in enumerate(keys))
     grouping = f"GROUP BY {', '.join(f'g{i}' for i in range(len(keys)))}" if keys else ""
     sql = (
@@ -89,15 +97,17 @@ async def footprint(
         "FROM latest CROSS JOIN LATERAL jsonb_array_elements(latest.lines) AS line "
         f"WHERE latest.status = 'calculated' AND {where} {grouping}"
     )
-    rows = list(await conn.execute(sa.text(sql), {**binds, **_binds(tenant_id, request.as_of)}))
+    rows = list(
+        await conn.execute(sa.text(sql), {**binds, **as_of_binds(tenant_id, request.as_of)})
+    )
     groups = [_group(row, request.group_by) for row in rows if row.value is not None]
-    total = _sum_kg([g.kg for g in groups])
+    total = sum_kg([g.kg for g in groups])
     shared = [
         g.model_copy(update={"share": g.kg.value / total.value if total.value else 0.0})
         for g in groups
     ]
     unresolved = await _unresolved(conn, schema, tenant_id, request.filters, request.as_of)
-    position = await _position(conn, schema, request.as_of)
+    position = await position_of(conn, schema, request.as_of)
     return r.FootprintAnswer(total=total, groups=shared, unresolved=unresolved, position=position)
 
 
@@ -107,7 +117,7 @@ def _group(row: Any, dims: Sequence[str]) -> r.FootprintGroup:
     return r.FootprintGroup(key=key, kg=kg, share=0.0, emissions=row.n)
 
 
-def _sum_kg(kgs: list[Kg]) -> Kg:
+def sum_kg(kgs: list[Kg]) -> Kg:
     return Kg(
         value=sum(k.value for k in kgs), min=sum(k.min for k in kgs), max=sum(k.max for k in kgs)
     )
@@ -117,23 +127,29 @@ async def _unresolved(
     conn: AsyncConnection, schema: str, tenant_id: str, filters: r.Filters, as_of: r.AsOf
 ) -> int:
     plain = filters.model_copy(update={"scope": None})  # unresolved sources have no lines
-    where, binds = _where(plain)
+    where, binds = conditions(plain)
     sql = (
         f"WITH latest AS ({latest_versions(schema, as_of)}) SELECT count(*) FROM latest "
         f"WHERE latest.status = 'unresolved' AND {where}"
     )
     return int(
-        (await conn.execute(sa.text(sql), {**binds, **_binds(tenant_id, as_of)})).scalar_one()
+        (await conn.execute(sa.text(sql), {**binds, **as_of_binds(tenant_id, as_of)})).scalar_one()
     )
 
 
-async def _position(conn: AsyncConnection, schema: str, as_of: r.AsOf) -> int:
+async def position_of(conn: AsyncConnection, schema: str, as_of: r.AsOf) -> int:
+    """The position an answer at `as_of` is complete up to (capped by the watermark)."""
+    bounds = ["v.compute_position <= wm.position"]
     if as_of.position is not None:
-        return as_of.position
-    sql = f'SELECT coalesce(max(compute_position), 0) FROM "{schema}".emission_versions'
+        bounds.append("v.compute_position <= :pos")
     if as_of.instant is not None:
-        sql += " WHERE recorded_at <= :at"
-    return int((await conn.execute(sa.text(sql), {"at": as_of.instant})).scalar_one())
+        bounds.append("v.recorded_at <= :at")
+    sql = (
+        f'SELECT coalesce(max(v.compute_position), 0) FROM "{schema}".emission_versions AS v, '
+        f'"{schema}".compute_watermark AS wm WHERE {" AND ".join(bounds)}'
+    )
+    binds = {"pos": as_of.position, "at": as_of.instant}
+    return int((await conn.execute(sa.text(sql), binds)).scalar_one())
 
 
 async def lineage(
@@ -141,15 +157,15 @@ async def lineage(
 ) -> r.LineageAnswer:
     """The emissions behind a figure: each with its lines (factor id, version, release),
     the compute event that set it and the source event (or file hash) it came from."""
-    where, binds = _where(request.filters)
+    where, binds = conditions(request.filters)
     sql = (
         f"WITH latest AS ({latest_versions(schema, request.as_of)}) SELECT * FROM latest "
         f"WHERE latest.status <> 'withdrawn' AND {where} "
         "ORDER BY latest.compute_position LIMIT :limit"
     )
-    params = {**binds, **_binds(tenant_id, request.as_of), "limit": request.limit}
+    params = {**binds, **as_of_binds(tenant_id, request.as_of), "limit": request.limit}
     rows = list(await conn.execute(sa.text(sql), params))
-    position = await _position(conn, schema, request.as_of)
+    position = await position_of(conn, schema, request.as_of)
     return r.LineageAnswer(items=[_lineage_item(row) for row in rows], position=position)
 
 
@@ -182,16 +198,16 @@ async def diff(conn: AsyncConnection, schema: str, tenant_id: str, request: r.Di
         old, new = before.get(source_id), after.get(source_id)
         if _total(old) != _total(new):
             items.append(_diff_item(source_id, old, new))
-    totals = [_sum_kg([t for t in map(_total, states.values()) if t]) for states in (before, after)]
+    totals = [sum_kg([t for t in map(_total, states.values()) if t]) for states in (before, after)]
     return r.DiffAnswer(items=items, total_before=totals[0], total_after=totals[1])
 
 
 async def _states(
     conn: AsyncConnection, schema: str, tenant_id: str, filters: r.Filters, as_of: r.AsOf
 ) -> dict[Any, Any]:
-    where, binds = _where(filters)
+    where, binds = conditions(filters)
     sql = f"WITH latest AS ({latest_versions(schema, as_of)}) SELECT * FROM latest WHERE {where}"
-    rows = await conn.execute(sa.text(sql), {**binds, **_binds(tenant_id, as_of)})
+    rows = await conn.execute(sa.text(sql), {**binds, **as_of_binds(tenant_id, as_of)})
     return {row.source_id: row for row in rows}
 
 

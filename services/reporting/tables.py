@@ -16,14 +16,24 @@ _TABLES: dict[str, ReportingTables] = {}
 
 @dataclass(frozen=True)
 class ReportingTables:
+    """`metadata` holds the tables of revision reporting_0002, `reports_metadata` those of
+    reporting_0003 (each revision creates its own metadata's tables)."""
+
     versions: sa.Table
     metadata: sa.MetaData
+    reports: sa.Table
+    watermark: sa.Table
+    reports_metadata: sa.MetaData
+
+    @property
+    def projections(self) -> tuple[sa.Table, ...]:
+        return (self.versions, self.watermark, self.reports)
 
 
 def reporting_tables(schema: str) -> ReportingTables:
     if schema not in _TABLES:
-        md = sa.MetaData(schema=schema)
-        _TABLES[schema] = ReportingTables(_versions(md), md)
+        md, md3 = sa.MetaData(schema=schema), sa.MetaData(schema=schema)
+        _TABLES[schema] = ReportingTables(_versions(md), md, _reports(md3), _watermark(md3), md3)
     return _TABLES[schema]
 
 
@@ -55,4 +65,33 @@ def _versions(md: sa.MetaData) -> sa.Table:
         sa.Column("cause", sa.Text),
         sa.Index("emission_versions_source_idx", "tenant_id", "source_id", "compute_position"),
         sa.Index("emission_versions_period_idx", "tenant_id", "period_start"),
+    )
+
+
+def _reports(md: sa.MetaData) -> sa.Table:
+    """One row per ReportGenerated event of reporting's own log."""
+    return sa.Table(
+        "reports",
+        md,
+        sa.Column("position", sa.BigInteger, primary_key=True),
+        sa.Column("report_id", UUID(as_uuid=True), nullable=False, unique=True),
+        sa.Column("tenant_id", sa.Text, nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.Text, nullable=False),
+        sa.Column("facts", JSONB, nullable=False),
+        sa.Index("reports_tenant_idx", "tenant_id", "position"),
+    )
+
+
+def _watermark(md: sa.MetaData) -> sa.Table:
+    """One row: the highest compute position P such that every event up to P is projected.
+
+    Compute's positions have no gaps and each of its events makes one version row, so P is
+    where the versions stop being contiguous. A redelivered message can arrive after later
+    ones; "now" means P, so an answer never silently misses an event it claims to include."""
+    return sa.Table(
+        "compute_watermark",
+        md,
+        sa.Column("id", sa.SmallInteger, primary_key=True),
+        sa.Column("position", sa.BigInteger, nullable=False),
     )

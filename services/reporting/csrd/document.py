@@ -132,4 +132,5 @@ def _provenance(report: E1Report) -> Node:
         el("h2", {}, "Provenance and method"),
         el("dl", {}, *(part for t, d in items for part in (el("dt", {}, t), el("dd", {}, d)))),
         el("p", {}, note),
+        *(el("p", {"class": "note"}, text) for text in lineage.notes),
     )

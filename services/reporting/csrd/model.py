@@ -144,6 +144,7 @@ class Lineage:
     as_of: datetime
     positions: Mapping[str, int]
     content_hash: str
+    notes: tuple[str, ...] = ()  # how figures were derived where a choice was made
 
 
 @dataclass(frozen=True)

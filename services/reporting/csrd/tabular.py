@@ -67,6 +67,7 @@ def to_json(report: E1Report, facts: list[Datapoint]) -> str:
             "as_of": src.lineage.as_of.isoformat(),
             "positions": dict(sorted(src.lineage.positions.items())),
             "content_hash": src.lineage.content_hash,
+            **({"notes": list(src.lineage.notes)} if src.lineage.notes else {}),
         },
         "datapoints": [row(fact) for fact in facts],
     }

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import zipfile
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -34,6 +37,7 @@ def write_xlsx(report: E1Report, facts: list[Datapoint], path: Path) -> None:
     _fill(workbook.create_sheet("Datapoints"), list(COLUMNS), rows)
     _fill(workbook.create_sheet("Provenance"), ["Item", "Value"], _provenance(report))
     workbook.save(path)
+    _pin_time(path, report.source.lineage.as_of)
 
 
 def _table_header(year: int, base_year: int | None) -> list[str]:
@@ -82,6 +86,7 @@ def _provenance(report: E1Report) -> list[FactRow]:
         ["Content hash", lineage.content_hash],
     ]
     rows += [[f"Position of {log}", pos] for log, pos in sorted(lineage.positions.items())]
+    rows += [["Note", note] for note in lineage.notes]
     return rows
 
 
@@ -95,3 +100,20 @@ def _fill(sheet: Worksheet, header: list[str], rows: list[FactRow]) -> None:
     for column in sheet.columns:
         width = max(len(str(cell.value or "")) for cell in column)
         sheet.column_dimensions[column[0].column_letter].width = min(60, width + 2)
+
+
+def _pin_time(path: Path, instant: datetime) -> None:
+    """openpyxl stamps the time of saving into docProps/core.xml and every zip entry; a
+    report is a function of its input, so both become the figures' as-of instant."""
+    moment = instant.astimezone(UTC)
+    stamp = moment.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    with zipfile.ZipFile(path) as source:
+        entries = [(info.filename, source.read(info)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in entries:
+            if name == "docProps/core.xml":
+                data = re.sub(
+                    rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + stamp, data
+                )
+            info = zipfile.ZipInfo(name, moment.timetuple()[:6])
+            target.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
