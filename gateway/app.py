@@ -6,20 +6,28 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.requests import HTTPConnection
 from fastapi.responses import JSONResponse
 from nats.aio.client import Client as NatsClient
 from sqlalchemy.ext.asyncio import AsyncEngine
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
+from strawberry.types.unset import UNSET, UnsetType
 
+from gateway import rest
 from gateway.context import GatewayContext
+from gateway.errors import GatewayError
 from gateway.keys import SCHEMA, ApiKeys, Principal
 from gateway.limits import BodyLimit, RateLimiter, retry_after_header
 from gateway.schema.root import schema
 from kernel.client import ServiceClient
 from kernel.db import create_engine
+from kernel.errors import RemoteError
 from kernel.migrations import upgrade
 from kernel.process import connect_nats
 from kernel.settings import Settings
@@ -53,35 +61,61 @@ async def open_connections(settings: Settings) -> Connections:
     return Connections(nc, engine, ApiKeys(engine))
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """The gateway app; it connects when it starts and drains when it stops."""
-    state: dict[str, Connections] = {}
-    limiter = RateLimiter(settings.rate_limit_per_minute)
+class _Gateway:
+    """What the app's parts share: the settings, the connections (once started), the limiter."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.limiter = RateLimiter(settings.rate_limit_per_minute)
+        self.c: Connections | None = None
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        state["c"] = await open_connections(settings)
+    async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
+        self.c = c = await open_connections(self.settings)
         yield
-        await state["c"].nc.drain()
-        await state["c"].engine.dispose()
+        await c.nc.drain()
+        await c.engine.dispose()
 
-    async def context(request: Request) -> GatewayContext:
-        c = state["c"]
-        if _is_ide_page(request):  # GraphiQL's page itself runs no query: open to anyone
-            return GatewayContext(
-                ANONYMOUS, c.nc, settings.namespace, c.keys, ServiceClient(c.nc, settings.namespace)
-            )
-        principal = await _authenticate(request, c.keys)
-        wait = limiter.take(principal.key_id)
+    def started(self) -> Connections:
+        assert self.c is not None, "the app has not started"
+        return self.c
+
+    def made(self, principal: Principal) -> GatewayContext:
+        c, ns = self.started(), self.settings.namespace
+        return GatewayContext(principal, c.nc, ns, c.keys, ServiceClient(c.nc, ns))
+
+    async def context(self, connection: HTTPConnection) -> GatewayContext:
+        """GraphQL's context; a socket without a key in its headers is checked on connect."""
+        if connection.scope["type"] == "websocket":
+            presented = _presented(connection.headers.get)
+            found = await self.started().keys.authenticate(presented) if presented else None
+            return self.made(found or ANONYMOUS)
+        if _is_ide_page(connection):  # GraphiQL's page itself runs no query: open to anyone
+            return self.made(ANONYMOUS)
+        return await self.authorised(connection)
+
+    async def authorised(self, connection: HTTPConnection) -> GatewayContext:
+        """The caller's context, within its rate limit (401 or 429 otherwise)."""
+        principal = await _authenticate(connection, self.started().keys)
+        wait = self.limiter.take(principal.key_id)
         if wait:
             raise HTTPException(
                 429, "rate limit reached", {"Retry-After": retry_after_header(wait)}
             )
-        services = ServiceClient(c.nc, settings.namespace)
-        return GatewayContext(principal, c.nc, settings.namespace, c.keys, services)
+        return self.made(principal)
 
-    app = FastAPI(title="Empreinte gateway", lifespan=lifespan)
-    app.include_router(GraphQLRouter(schema, context_getter=context), prefix="/graphql")
+    async def healthz(self) -> dict[str, str]:
+        connected = self.c is not None and self.c.nc.is_connected
+        return {"status": "ok" if connected else "degraded"}
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The gateway app; it connects when it starts and drains when it stops."""
+    gateway = _Gateway(settings)
+    app = FastAPI(title="Empreinte gateway", lifespan=gateway.lifespan)
+    app.include_router(_Router(schema, context_getter=gateway.context), prefix="/graphql")
+    app.include_router(rest.router(gateway.authorised))
+    app.get("/healthz", include_in_schema=False)(gateway.healthz)
     app.middleware("http")(_security_headers)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
@@ -91,19 +125,47 @@ def create_app(settings: Settings) -> FastAPI:
             allow_methods=["GET", "POST"],
             allow_headers=["*"],
         )
-
     app.exception_handler(HTTPException)(_http_error)
-
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        connected = "c" in state and state["c"].nc.is_connected
-        return {"status": "ok" if connected else "degraded"}
-
+    app.exception_handler(GatewayError)(_refused)
+    app.exception_handler(RemoteError)(_refused)
+    app.exception_handler(RequestValidationError)(_invalid)
     return app
 
 
-async def _authenticate(request: Request, keys: ApiKeys) -> Principal:
-    presented = request.headers.get("x-api-key") or _bearer(request.headers.get("authorization"))
+_ACK = cast("UnsetType", UNSET)  # connection_ack without a payload
+
+
+class _Router(GraphQLRouter[GatewayContext, None]):
+    """GraphQL over HTTP and WebSocket; a socket authenticates in its connection_init."""
+
+    async def on_ws_connect(self, context: GatewayContext) -> UnsetType | dict[str, object] | None:
+        if context.principal is not ANONYMOUS:
+            return _ACK
+        params = context.connection_params
+        given = params.get if isinstance(params, dict) else _nothing
+        presented = _presented(lambda name: given(name) or given(name.lower()))
+        found = await context.keys.authenticate(presented) if presented else None
+        if found is None:
+            raise ConnectionRejectionError({"message": "a valid API key is required"})
+        context.principal = found
+        return _ACK
+
+
+def _nothing(_: str) -> None:
+    return None
+
+
+def _presented(header: Callable[[str], object]) -> str | None:
+    """The API key presented in X-API-Key or Authorization: Bearer, if any."""
+    key, auth = header("X-API-Key"), header("Authorization")
+    found = (
+        key if isinstance(key, str) and key else _bearer(auth if isinstance(auth, str) else None)
+    )
+    return found or None
+
+
+async def _authenticate(request: HTTPConnection, keys: ApiKeys) -> Principal:
+    presented = _presented(request.headers.get)
     principal = await keys.authenticate(presented) if presented else None
     if principal is None:
         reason = "a valid API key is required" if presented else "an API key is required"
@@ -126,9 +188,39 @@ async def _http_error(_: Request, error: Exception) -> Response:
     return JSONResponse(body, status_code=error.status_code, headers=error.headers)
 
 
-def _is_ide_page(request: Request) -> bool:
+_STATUS = {
+    "FORBIDDEN": 403,
+    "NOT_FOUND": 404,
+    "UNSUPPORTED_MEDIA_TYPE": 415,
+    "IDEMPOTENCY_KEY_REUSED": 409,
+    "CONFLICT": 409,
+}
+
+
+async def _refused(_: Request, error: Exception) -> Response:
+    """A refusal on a REST route, in the GraphQL error shape, with its HTTP status."""
+    assert isinstance(error, GatewayError | RemoteError)
+    code = error.code.upper()
+    extensions = {"code": code, **({"field": error.field} if error.field else {})}
+    body = {"errors": [{"message": error.message, "extensions": extensions}]}
+    return JSONResponse(body, status_code=_STATUS.get(code, 400))
+
+
+async def _invalid(_: Request, error: Exception) -> Response:
+    """A REST request FastAPI could not read (a missing header, a bad parameter), named."""
+    assert isinstance(error, RequestValidationError)
+    first = error.errors()[0]
+    field = ".".join(str(p) for p in first.get("loc", ())[1:])
+    extensions = {"code": "BAD_USER_INPUT", **({"field": field} if field else {})}
+    body = {"errors": [{"message": str(first.get("msg", "invalid")), "extensions": extensions}]}
+    return JSONResponse(body, status_code=422)
+
+
+def _is_ide_page(request: HTTPConnection) -> bool:
     wants_html = "text/html" in request.headers.get("accept", "")
-    return request.method == "GET" and wants_html and "query" not in request.query_params
+    return (
+        request.scope.get("method") == "GET" and wants_html and "query" not in request.query_params
+    )
 
 
 def _bearer(header: str | None) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from nats.aio.client import Client as NatsClient
 from strawberry.fastapi import BaseContext
@@ -20,6 +20,7 @@ class GatewayContext(BaseContext):
     namespace: str
     keys: ApiKeys
     services: ServiceClient
+    loaders: dict[str, object] = field(default_factory=dict)  # per request, by name
 
     def __post_init__(self) -> None:
         super().__init__()

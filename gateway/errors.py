@@ -37,11 +37,25 @@ def typed(error: GraphQLError) -> GraphQLError:
         code = "GRAPHQL_PARSE_FAILED" if parse else "GRAPHQL_VALIDATION_FAILED"
         return _with(error, error.message, code, None)
     if isinstance(original, GatewayError):
-        return _with(error, original.message, original.code, original.field)
+        return _with(error, original.message, original.code, _camel(original.field))
     if isinstance(original, RemoteError):
-        return _with(error, original.message, original.code.upper(), original.field)
+        return _with(error, original.message, original.code.upper(), _camel(original.field))
     log.error("resolver failed", exc_info=original)
     return _with(error, "unexpected error; it is logged", "INTERNAL_SERVER_ERROR", None)
+
+
+def _camel(field: str | None) -> str | None:
+    """A service's field path (`values.valid_from`) as the schema names it (`validFrom`)."""
+    if not field:
+        return field
+    return ".".join(_camel_word(part) for part in field.split("."))
+
+
+def _camel_word(word: str) -> str:
+    if "_" not in word or word.isupper() or "-" in word:
+        return word
+    head, *rest = word.split("_")
+    return head + "".join(p[:1].upper() + p[1:] for p in rest)
 
 
 def _with(error: GraphQLError, message: str, code: str, field: str | None) -> GraphQLError:
