@@ -26,6 +26,9 @@ test-unit: $(STAMP)
 test-integration: $(STAMP)
 	$(BIN)/python -m pytest tests/integration tests/e2e $(ARGS)
 
+demo: $(STAMP)
+	$(BIN)/empreinte demo $(ARGS)
+
 bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)
 

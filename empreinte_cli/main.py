@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,6 +14,7 @@ from empreinte_cli.cloud_commands import cloud_app
 from empreinte_cli.factors_commands import factors_app
 from empreinte_cli.inventory_commands import inventory_app
 from empreinte_cli.keys_commands import app as keys_app
+from empreinte_cli.reporting_commands import reporting_app
 from empreinte_cli.requests_commands import app as requests_app
 from kernel.settings import Settings
 
@@ -27,6 +29,7 @@ factors_app.add_typer(boavizta_app)  # adds `empreinte factors import-boavizta`
 app.add_typer(factors_app, name="factors")
 app.add_typer(inventory_app)
 app.add_typer(cloud_app, name="cloud")
+app.add_typer(reporting_app, name="reporting")
 
 
 @app.command()
@@ -43,6 +46,26 @@ def dev(port: Annotated[int, typer.Option(help="Gateway port")] = 8000) -> None:
     from empreinte_cli.stack import dev as run_dev
 
     run_dev(Settings().model_copy(update={"gateway_port": port}))
+
+
+@app.command()
+def demo(
+    url: Annotated[str, typer.Option(help="Gateway URL")] = "http://127.0.0.1:8000",
+    key: Annotated[
+        str | None, typer.Option(help="API key (default: .empreinte/dev-api-key)")
+    ] = None,
+    rows_per_month: Annotated[int, typer.Option(help="Request-log rows a month")] = 200_000,
+    out: Annotated[Path, typer.Option(help="Where the CSRD export goes")] = Path("out/demo"),
+) -> None:
+    """Load a realistic SaaS company through the API of a running backend, show its footprint."""
+    from empreinte_cli.demo import run
+
+    secret = key or (Settings().data_dir / "dev-api-key").read_text().strip()
+    gateway = run.Gateway(url, secret)
+    run.load(gateway, rows_per_month)
+    run.settle(gateway)
+    run.show(gateway)
+    run.export(gateway, out)
 
 
 @app.command()
