@@ -14,6 +14,7 @@ from empreinte_cli.cloud_commands import cloud_app
 from empreinte_cli.factors_commands import factors_app
 from empreinte_cli.inventory_commands import inventory_app
 from empreinte_cli.keys_commands import app as keys_app
+from empreinte_cli.report_commands import report_app
 from empreinte_cli.reporting_commands import reporting_app
 from empreinte_cli.requests_commands import app as requests_app
 from kernel.settings import Settings
@@ -30,6 +31,7 @@ app.add_typer(factors_app, name="factors")
 app.add_typer(inventory_app)
 app.add_typer(cloud_app, name="cloud")
 app.add_typer(reporting_app, name="reporting")
+app.add_typer(report_app, name="report")
 
 
 @app.command()
