@@ -50,6 +50,14 @@ async def build_input(
     """The exporter's input from the ledger as known at the request's as-of."""
     pinned = await ledger.pin(conn, schema, request.as_of)
     period = ledger.Period(request.period_start, request.period_end)
+    posts = await ledger.by_post(conn, schema, tenant_id, pinned, period)
+    if not posts:  # an empty report would look valid: say there is nothing instead
+        raise RequestRefused(
+            "no_data",
+            f"no emission is recorded from {period.start} to {period.end} (as of position "
+            f"{pinned.position}): there is nothing to report",
+            "period_start",
+        )
     figures = await ledger.ghg(conn, schema, tenant_id, pinned, period)
     _check_significant(figures.ghg.scope3, request.significant_scope3)
     quantities = await ledger.energy_quantities(conn, schema, tenant_id, pinned, period)
@@ -65,7 +73,7 @@ async def build_input(
         energy=energy.energy(found, request.electricity_mix, request.heat_mix),
         lineage=Lineage(pinned.instant, {"compute": pinned.position}, "", tuple(notes)),
         base_year=await _base_year(conn, schema, tenant_id, pinned, request.base_year),
-        by_post=await ledger.by_post(conn, schema, tenant_id, pinned, period),
+        by_post=posts,
     )
     lineage = replace(draft.lineage, content_hash=content_hash(draft))
     return Built(replace(draft, lineage=lineage), pinned, notes)

@@ -161,6 +161,9 @@ async def test_refusals_name_the_field(ledger: Setup) -> None:
         (request(as_of=r.AsOf(position=99)), "position_ahead", "as_of.position"),
         (request(electricity_mix=r.Mix(fossil=0.5, nuclear=0.5, renewable=0.5)), "invalid_mix",
          "electricity_mix"),
+        # A period with nothing recorded is said, not exported as an empty valid-looking file.
+        (request(period_start=date(2019, 1, 1), period_end=date(2020, 1, 1)), "no_data",
+         "period_start"),
     ]  # fmt: skip
     for bad, code, field in cases:
         with pytest.raises(RequestRefused) as refused:
