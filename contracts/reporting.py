@@ -196,6 +196,8 @@ class ReportFacts(_Model):
     content_hash: str
     files: list[ReportFile]
     notes: list[str] = Field(description="how figures were derived where a choice was made")
+    releases: list[str] = Field(default_factory=list, description="factor releases used")
+    methods: list[str] = Field(default_factory=list, description="methods used, with versions")
 
 
 class ReportGenerated(DomainEvent, ReportFacts):

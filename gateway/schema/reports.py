@@ -39,6 +39,8 @@ class Report:
     content_hash: str
     files: list[ReportFile]
     notes: list[str]
+    releases: list[str] = strawberry.field(description="factor releases behind the figures")
+    methods: list[str] = strawberry.field(description="methods behind the figures, versioned")
     generated_at: datetime
     actor: str
 
@@ -55,6 +57,8 @@ class Report:
             content_hash=v.content_hash,
             files=[ReportFile(**f.model_dump()) for f in v.files],
             notes=list(v.notes),
+            releases=list(v.releases),
+            methods=list(v.methods),
             generated_at=v.generated_at,
             actor=v.actor,
         )

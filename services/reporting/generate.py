@@ -42,6 +42,8 @@ class Built:
     source: CsrdInput
     pinned: ledger.Pinned
     notes: list[str]
+    releases: list[str]
+    methods: list[str]
 
 
 async def build_input(
@@ -76,7 +78,8 @@ async def build_input(
         by_post=posts,
     )
     lineage = replace(draft.lineage, content_hash=content_hash(draft))
-    return Built(replace(draft, lineage=lineage), pinned, notes)
+    releases, methods = await ledger.provenance(conn, schema, tenant_id, pinned, period)
+    return Built(replace(draft, lineage=lineage), pinned, notes, releases, methods)
 
 
 def generated(
@@ -94,6 +97,8 @@ def generated(
         content_hash=built.source.lineage.content_hash,
         files=files,
         notes=built.notes,
+        releases=built.releases,
+        methods=built.methods,
     )
 
 

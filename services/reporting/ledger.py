@@ -47,6 +47,17 @@ _ENERGY = (
     f"{_LINES} AND (line.value->>'scope')::int IN (1, 2) "
     "ORDER BY latest.source_id, (line.value->>'scope')::int) AS own GROUP BY kind, unit"
 )
+_PROVENANCE = (
+    "SELECT coalesce(array_agg(DISTINCT rel ORDER BY rel), '{}') AS releases FROM ("
+    "SELECT jsonb_array_elements_text(line.value->'factor'->'releases') AS rel "
+    f"{_LINES} AND jsonb_typeof(line.value->'factor') = 'object') AS used"
+)
+_METHODS = (
+    "SELECT coalesce(array_agg(DISTINCT latest.method ORDER BY latest.method) "
+    "FILTER (WHERE latest.method IS NOT NULL), '{}') AS methods FROM latest "
+    "WHERE latest.status = 'calculated' AND latest.period_start >= :from_day "
+    "AND latest.period_start < :to_day"
+)
 _POSTS = (
     "SELECT latest.post, sum((line.value->'kg'->>'value')::numeric) AS value "
     f"{_LINES} GROUP BY latest.post ORDER BY latest.post"
@@ -173,3 +184,13 @@ async def by_post(
 ) -> dict[str, Decimal]:
     rows = await _rows(conn, schema, _POSTS, _binds(tenant_id, pinned, period))
     return {row.post: row.value for row in rows}
+
+
+async def provenance(
+    conn: AsyncConnection, schema: str, tenant_id: str, pinned: Pinned, period: Period
+) -> tuple[list[str], list[str]]:
+    """The factor releases and the methods the period's emissions were computed with."""
+    binds = _binds(tenant_id, pinned, period)
+    [releases] = await _rows(conn, schema, _PROVENANCE, binds)
+    [methods] = await _rows(conn, schema, _METHODS, binds)
+    return list(releases.releases), list(methods.methods)

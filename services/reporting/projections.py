@@ -145,6 +145,7 @@ def _calculated(emission: c.Emission, cause: c.Cause) -> dict[str, Any]:
         "reason": None,
         "cause": cause.kind,
         "lines": [line.model_dump(mode="json") for line in emission.lines],
+        "method": f"{emission.method.name} {emission.method.version}",
     }
 
 

@@ -63,6 +63,7 @@ def _versions(md: sa.MetaData) -> sa.Table:
         sa.Column("lines", JSONB, nullable=False),
         sa.Column("reason", sa.Text),
         sa.Column("cause", sa.Text),
+        sa.Column("method", sa.Text),
         sa.Index("emission_versions_source_idx", "tenant_id", "source_id", "compute_position"),
         sa.Index("emission_versions_period_idx", "tenant_id", "period_start"),
     )

@@ -102,6 +102,8 @@ async def test_a_report_is_built_from_the_ledger_and_stored(ledger: Setup) -> No
     assert facts["E1-5_07.renewable-purchased"] == "20.0"
 
     assert view.positions == {"compute": 6} and view.actor == "claire"
+    # The factor releases and the methods behind the figures, for the auditor.
+    assert (view.releases, view.methods) == (["ademe"], ["activity-factor 1"])
     assert any("market-based Scope 2 is reported equal to location-based" in n for n in view.notes)
     lineage = json.loads(await fetched(ledger, view.files[1].object_name))["lineage"]
     assert lineage["content_hash"] == view.content_hash and lineage["notes"] == view.notes
