@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from nats.aio.client import Client as NatsClient
@@ -46,25 +47,29 @@ class Reporting:
             Route(r.LIST_REPORTS, self.list_reports),
         ]
 
-    async def footprint(self, ctx: CallContext, request: r.Footprint) -> r.FootprintAnswer:
+    async def _read(
+        self, query: Callable[..., Awaitable[Any]], ctx: CallContext, request: Any
+    ) -> Any:
+        """A read for the caller's organisation over a checked period, on its own connection."""
         _check_period(request.filters)
         async with self.engine.connect() as conn:
-            return await queries.footprint(conn, self.schema, ctx.tenant_id, request)
+            return await query(conn, self.schema, ctx.tenant_id, request)
+
+    async def footprint(self, ctx: CallContext, request: r.Footprint) -> r.FootprintAnswer:
+        answer: r.FootprintAnswer = await self._read(queries.footprint, ctx, request)
+        return answer
 
     async def lineage(self, ctx: CallContext, request: r.Lineage) -> r.LineageAnswer:
-        _check_period(request.filters)
-        async with self.engine.connect() as conn:
-            return await queries.lineage(conn, self.schema, ctx.tenant_id, request)
+        answer: r.LineageAnswer = await self._read(queries.lineage, ctx, request)
+        return answer
 
     async def diff(self, ctx: CallContext, request: r.Diff) -> r.DiffAnswer:
-        _check_period(request.filters)
-        async with self.engine.connect() as conn:
-            return await queries.diff(conn, self.schema, ctx.tenant_id, request)
+        answer: r.DiffAnswer = await self._read(queries.diff, ctx, request)
+        return answer
 
     async def timeseries(self, ctx: CallContext, request: r.Timeseries) -> r.TimeseriesAnswer:
-        _check_period(request.filters)
-        async with self.engine.connect() as conn:
-            return await series.timeseries(conn, self.schema, ctx.tenant_id, request)
+        answer: r.TimeseriesAnswer = await self._read(series.timeseries, ctx, request)
+        return answer
 
     async def compare(self, ctx: CallContext, request: r.Compare) -> r.CompareAnswer:
         _check_period(request.filters)

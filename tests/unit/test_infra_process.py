@@ -55,8 +55,8 @@ def test_log_tail_keeps_the_last_lines(tmp_path: Path) -> None:
     assert "no log" in log_tail(tmp_path / "missing.log")
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux only")
-def test_die_with_parent_is_a_preexec_hook_on_linux() -> None:
+def test_die_with_parent_is_a_preexec_hook() -> None:
+    # Empreinte's machines are Linux (prctl); elsewhere this fails, which is the truth there.
     assert callable(die_with_parent(signal.SIGTERM))
 
 
