@@ -38,7 +38,7 @@ def _upgrade_sync(connection: sa.Connection, schema: str, versions: Path | None)
     config.set_main_option("path_separator", "space")
     config.attributes["connection"] = connection
     config.attributes["schema"] = schema
-    command.upgrade(config, "head")
+    command.upgrade(config, "heads")
 
 
 def run_env() -> None:

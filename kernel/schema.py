@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import JSON, UUID
 
 _TABLES: dict[str, LogTables] = {}
 
@@ -90,7 +90,9 @@ def _events_table(md: sa.MetaData) -> sa.Table:
         sa.Column("causation_id", UUID(as_uuid=True)),
         sa.Column("correlation_id", UUID(as_uuid=True)),
         sa.Column("actor", sa.Text, nullable=False),
-        sa.Column("payload", JSONB, nullable=False),
+        # `json`, not `jsonb`: the stored text is the canonical JSON the content hash was taken
+        # over, byte for byte, and the log is never queried by payload (projections are).
+        sa.Column("payload", JSON, nullable=False),
         sa.Column("prev_hash", sa.LargeBinary, nullable=False),
         sa.Column("hash", sa.LargeBinary, nullable=False),
         sa.UniqueConstraint("stream_id", "stream_version", name="events_stream_version_key"),

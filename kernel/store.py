@@ -21,6 +21,7 @@ import hashlib
 import json
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -29,7 +30,6 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from kernel.envelope import (
-    JsonObject,
     NewEvent,
     RecordedEvent,
     canonical_json,
@@ -108,29 +108,31 @@ class EventStore:
         driver: bool = False,
     ) -> list[RecordedEvent]:
         _check_batch(events, idempotency)
-        payloads = [_stable_payload(e.payload) for e in events]
-        params = _append_params(events, payloads, expected, idempotency)
-        rows = await (self._call_driver(conn, params) if driver else self._call(conn, params))
-        if rows[0][5]:  # out_replayed: an idempotent retry, answered with the first result
-            return await self._at_positions(conn, [r[0] for r in rows])
-        APPENDED.labels(self.schema).inc(len(rows))
-        return [_recorded(e, p, r) for e, p, r in zip(events, payloads, rows, strict=True)]
+        params = _append_params(events, expected, idempotency)
+        row = await (self._call_driver(conn, params) if driver else self._call(conn, params))
+        positions, versions, recorded_at, prev_hash, hashes, replayed = row
+        if replayed:  # an idempotent retry, answered with the first append's events
+            return await self._at_positions(conn, list(positions))
+        APPENDED.labels(self.schema).inc(len(events))
+        recorded = []
+        for event, position, version, link in zip(events, positions, versions, hashes, strict=True):
+            recorded.append(_recorded(event, position, version, recorded_at, prev_hash, link))
+            prev_hash = link
+        return recorded
 
-    async def _call(self, conn: AsyncConnection, params: dict[str, object]) -> list[_Appended]:
+    async def _call(self, conn: AsyncConnection, params: dict[str, object]) -> _Appended:
         try:
-            return [tuple(r) for r in await conn.execute(self._append_sql, params)]
+            return tuple((await conn.execute(self._append_sql, params)).one())
         except DBAPIError as error:
             raise _translated(error.orig, error) from error
 
-    async def _call_driver(
-        self, conn: AsyncConnection, params: dict[str, object]
-    ) -> list[_Appended]:
+    async def _call_driver(self, conn: AsyncConnection, params: dict[str, object]) -> _Appended:
         # Autocommit only: straight to asyncpg (its statement cache), skipping SQLAlchemy's
         # per-statement work, which is most of an append's client time at batch size 1.
         raw = (await conn.get_raw_connection()).driver_connection
         args = [params[name] for name in _APPEND_ARGS]
         try:
-            return [tuple(r) for r in await raw.fetch(self._append_sql_positional, *args)]  # type: ignore[union-attr]
+            return tuple(await raw.fetchrow(self._append_sql_positional, *args))  # type: ignore[union-attr]
         except asyncpg.PostgresError as error:
             raise _translated(error, error) from error
 
@@ -258,6 +260,7 @@ _APPEND_ARGS = (
     "expected_versions",
     "idem_key",
     "idem_fingerprint",
+    "versions",
 )
 
 
@@ -271,17 +274,16 @@ def _append_statement_positional(schema: str) -> str:
     return f'SELECT * FROM "{schema}".append_events({args})'
 
 
-# out_position, out_version, out_recorded_at, out_prev_hash, out_hash, out_replayed
+# out_positions, out_versions, out_recorded_at, out_first_prev_hash, out_hashes, out_replayed
 _Appended = tuple[Any, ...]
 
 
 def _append_params(
     events: Sequence[NewEvent],
-    payloads: list[JsonObject],
     expected: Mapping[str, int],
     idempotency: IdempotencyKey | None,
 ) -> dict[str, object]:
-    texts = [canonical_json(p) for p in payloads]
+    texts = [_payload_json(e) for e in events]
     return {
         "event_ids": [e.event_id for e in events],
         "stream_ids": [e.stream_id for e in events],
@@ -298,7 +300,25 @@ def _append_params(
         "expected_versions": list(expected.values()),
         "idem_key": idempotency.key if idempotency else None,
         "idem_fingerprint": idempotency.fingerprint if idempotency else None,
+        "versions": _stated_versions(events, expected),
     }
+
+
+def _stated_versions(events: Sequence[NewEvent], expected: Mapping[str, int]) -> list[int] | None:
+    """Each event's stream version, when the caller stated every stream's current version.
+
+    The append function checks the stated versions before it uses these; None lets it look
+    the versions up itself.
+    """
+    last = dict(expected)
+    versions = []
+    for event in events:
+        version = last.get(event.stream_id)
+        if version is None:
+            return None
+        last[event.stream_id] = version + 1
+        versions.append(version + 1)
+    return versions
 
 
 def _translated(cause: object, error: Exception) -> Exception:
@@ -315,23 +335,40 @@ def _translated(cause: object, error: Exception) -> Exception:
     return error
 
 
-def _recorded(event: NewEvent, payload: JsonObject, row: _Appended) -> RecordedEvent:
+def _payload_json(event: NewEvent) -> bytes:
+    try:
+        return canonical_json(event.payload)
+    except (ValueError, TypeError) as error:  # NaN, infinity, or not JSON at all
+        raise InvalidEvent(
+            f"event {event.type} on stream {event.stream_id!r}: payload is not canonical JSON "
+            f"(no NaN or infinite numbers, string keys only): {error}"
+        ) from error
+
+
+def _recorded(
+    event: NewEvent,
+    position: int,
+    version: int,
+    recorded_at: datetime,
+    prev_hash: bytes,
+    link: bytes,
+) -> RecordedEvent:
     return RecordedEvent(
         event_id=event.event_id,
         stream_id=event.stream_id,
-        stream_version=int(row[1]),
+        stream_version=version,
         type=event.type,
         schema_version=event.schema_version,
         tenant_id=event.tenant_id,
         occurred_at=event.occurred_at,
-        recorded_at=row[2],
-        global_position=int(row[0]),
+        recorded_at=recorded_at,
+        global_position=position,
         causation_id=event.causation_id,
         correlation_id=event.correlation_id,
         actor=event.actor,
-        payload=payload,
-        prev_hash=bytes(row[3]),
-        hash=bytes(row[4]),
+        payload=event.payload,
+        prev_hash=prev_hash,
+        hash=link,
     )
 
 
@@ -348,23 +385,6 @@ def _check_batch(events: Sequence[NewEvent], idempotency: IdempotencyKey | None)
     for event in events:
         if not event.tenant_id:
             raise InvalidEvent(f"event {event.type} on stream {event.stream_id!r} has no tenant_id")
-
-
-def _stable_payload(payload: JsonObject) -> JsonObject:
-    return {str(k): _json_stable(v) for k, v in payload.items()}
-
-
-def _json_stable(value: object) -> object:
-    """The payload as it will read back from JSONB (which has no -0.0 and no NaN)."""
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            raise InvalidEvent("event payloads cannot hold NaN or infinite numbers")
-        return 0.0 if value == 0 else value
-    if isinstance(value, dict):
-        return {str(k): _json_stable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_stable(v) for v in value]
-    return value
 
 
 def _link_problem(event: RecordedEvent, prev_hash: bytes, position: int) -> str | None:

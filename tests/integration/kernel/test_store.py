@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
-from kernel.envelope import NewEvent
+from kernel.envelope import NewEvent, canonical_json
 from kernel.errors import ConcurrencyConflict, IdempotencyKeyReused, InvalidEvent
 from kernel.store import EventStore, IdempotencyKey, request_fingerprint
 from kernel.upcasting import Upcasters
@@ -150,3 +150,36 @@ async def test_bad_events_are_refused_with_a_reason(store: EventStore) -> None:
     with pytest.raises(InvalidEvent, match="tenant_id"):
         await store.append([NewEvent("a", "T", {}, tenant_id="")])
     assert await store.head_position() == 0
+
+
+async def test_interleaved_streams_with_stated_versions_are_numbered_per_stream(
+    store: EventStore,
+) -> None:
+    await store.append([event("a", 1)])
+    batch = [event("a", 2), event("b", 3), event("a", 4), event("b", 5)]
+
+    recorded = await store.append(batch, expected_versions={"a": 1, "b": 0})
+
+    assert [(e.stream_id, e.stream_version) for e in recorded] == [
+        ("a", 2),
+        ("b", 1),
+        ("a", 3),
+        ("b", 2),
+    ]
+    assert [e.stream_version for e in await store.read_stream("a")] == [1, 2, 3]
+    assert (await store.verify_chain()).ok
+
+
+async def test_the_log_keeps_the_exact_canonical_bytes_its_hash_covers(store: EventStore) -> None:
+    payload = {"z": -0.0, "a": "Zürich", "m": [1e-7, 12345678901234567890, None]}
+    await store.append([NewEvent("a", "T", payload, tenant_id="acme")])
+
+    async with store.engine.connect() as conn:
+        stored = await conn.scalar(
+            sa.text(f'SELECT payload::text FROM "{store.schema}".events WHERE global_position = 1')
+        )
+
+    assert stored.encode() == canonical_json(payload)
+    [read] = await store.read_all()
+    assert read.payload == payload
+    assert (await store.verify_chain()).ok

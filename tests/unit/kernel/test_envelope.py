@@ -1,0 +1,54 @@
+"""The canonical forms the hash chain is taken over."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from uuid import UUID
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kernel.envelope import NewEvent, _canonical_header, _content_header, canonical_json
+
+_text = st.text(min_size=1, max_size=40)  # any code point: quotes, controls, accents, emoji
+_ids = st.none() | st.uuids().map(lambda u: UUID(int=u.int))
+_instants = st.datetimes(
+    min_value=datetime(1970, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)
+)
+
+
+@given(
+    stream=_text,
+    kind=_text,
+    tenant=_text,
+    actor=_text,
+    version=st.integers(1, 10_000),
+    occurred=_instants,
+    offset_hours=st.integers(-12, 14),
+    causation=_ids,
+    correlation=_ids,
+)
+def test_the_hand_written_header_is_the_canonical_json_of_the_header_fields(
+    stream: str,
+    kind: str,
+    tenant: str,
+    actor: str,
+    version: int,
+    occurred: datetime,
+    offset_hours: int,
+    causation: UUID | None,
+    correlation: UUID | None,
+) -> None:
+    local = occurred.astimezone(timezone(timedelta(hours=offset_hours)))
+    event = NewEvent(stream, kind, {}, tenant, version, local, actor, causation, correlation)
+    assert _canonical_header(event) == canonical_json(_content_header(event))
+
+
+def test_canonical_json_sorts_keys_keeps_unicode_and_refuses_nan() -> None:
+    assert (
+        canonical_json({"b": 1, "a": "é", "c": [1.5, None]})
+        == '{"a":"é","b":1,"c":[1.5,null]}'.encode()
+    )
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        canonical_json({"v": float("nan")})
