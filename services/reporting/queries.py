@@ -14,31 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts import reporting as r
 from contracts.compute import EmissionLine, Kg
-
-# Group-by expressions, whitelisted: only these ever reach the SQL text.
-DIMENSIONS: dict[str, str] = {
-    "scope": "(line.value->>'scope')::int",
-    "scope2_basis": "line.value->>'scope2_basis'",
-    "category": "(line.value->>'category')::int",
-    "component": "line.value->>'component'",
-    "post": "latest.post",
-    "country": "latest.country",
-    "site": "latest.site",
-    "activity_kind": "latest.activity_kind",
-    "source_kind": "latest.source_kind",
-    "month": "to_char(latest.period_start, 'YYYY-MM')",
-}
-_EQUALS = {
-    "post": "latest.post",
-    "country": "latest.country",
-    "site": "latest.site",
-    "activity_kind": "latest.activity_kind",
-}
-_SCOPE_ON_LINE = "(line.value->>'scope')::int = :f_scope"
-_SCOPE_IN_LINES = (
-    "EXISTS (SELECT 1 FROM jsonb_array_elements(latest.lines) AS line "
-    "WHERE (line.value->>'scope')::int = :f_scope)"
-)
+from services.reporting.walk import DIMENSIONS, Walk, conditions, walk_for
 
 
 def latest_versions(schema: str, as_of: r.AsOf) -> str:
@@ -58,25 +34,6 @@ def latest_versions(schema: str, as_of: r.AsOf) -> str:
     )
 
 
-def conditions(
-    filters: r.Filters, *, per_line: bool = False, period: bool = True
-) -> tuple[str, dict[str, Any]]:
-    """SQL conditions on `latest` (and on `line` when the query walks lines); `period=False`
-    leaves the period out (the caller bounds it) and the result may then be "TRUE"."""
-    clauses = ["latest.period_start >= :from_day", "latest.period_start < :to_day"]
-    clauses = clauses if period else ["TRUE"]
-    binds: dict[str, Any] = {"from_day": filters.period_start, "to_day": filters.period_end}
-    if filters.scope is not None:
-        clauses.append(_SCOPE_ON_LINE if per_line else _SCOPE_IN_LINES)
-        binds["f_scope"] = filters.scope
-    for name, expression in _EQUALS.items():
-        value = getattr(filters, name)
-        if value is not None:
-            clauses.append(f"{expression} = :f_{name}")
-            binds[f"f_{name}"] = value
-    return " AND ".join(clauses), binds
-
-
 def as_of_binds(tenant_id: str, as_of: r.AsOf) -> dict[str, Any]:
     return {"tenant": tenant_id, "pos": as_of.position, "at": as_of.instant}
 
@@ -85,16 +42,15 @@ async def footprint(
     conn: AsyncConnection, schema: str, tenant_id: str, request: r.Footprint
 ) -> r.FootprintAnswer:
     """Totals grouped by the requested dimensions, each with its range and share."""
-    where, binds = conditions(request.filters, per_line=True)
+    walk = walk_for(schema, request.filters, list(request.group_by))
+    where, binds = conditions(request.filters, walk)
     keys = [DIMENSIONS[d] for d in request.group_by]
     selected = "".join(f"{k} AS g{i}, " for i, k in enumerate(keys))
     grouping = f"GROUP BY {', '.join(f'g{i}' for i in range(len(keys)))}" if keys else ""
+    sums = ", ".join(f"sum({walk.kg(b)}) AS {b}" for b in ("value", "min", "max"))
     sql = (
         f"WITH latest AS ({latest_versions(schema, request.as_of)}) "
-        f"SELECT {selected}sum((line.value->'kg'->>'value')::float8) AS value, "
-        "sum((line.value->'kg'->>'min')::float8) AS min, "
-        "sum((line.value->'kg'->>'max')::float8) AS max, count(DISTINCT latest.source_id) AS n "
-        "FROM latest CROSS JOIN LATERAL jsonb_array_elements(latest.lines) AS line "
+        f"SELECT {selected}{sums}, count(DISTINCT latest.source_id) AS n {walk.rows} "
         f"WHERE latest.status = 'calculated' AND {where} {grouping}"
     )
     rows = list(
@@ -126,8 +82,9 @@ def sum_kg(kgs: list[Kg]) -> Kg:
 async def _unresolved(
     conn: AsyncConnection, schema: str, tenant_id: str, filters: r.Filters, as_of: r.AsOf
 ) -> int:
-    plain = filters.model_copy(update={"scope": None})  # unresolved sources have no lines
-    where, binds = conditions(plain)
+    # unresolved sources have no lines, hence no scope nor device: only their country counts
+    plain = filters.model_copy(update={"scope": None, "device": None})
+    where, binds = conditions(plain, Walk(schema), lines=False)
     sql = (
         f"WITH latest AS ({latest_versions(schema, as_of)}) SELECT count(*) FROM latest "
         f"WHERE latest.status = 'unresolved' AND {where}"
@@ -157,7 +114,7 @@ async def lineage(
 ) -> r.LineageAnswer:
     """The emissions behind a figure: each with its lines (factor id, version, release),
     the compute event that set it and the source event (or file hash) it came from."""
-    where, binds = conditions(request.filters)
+    where, binds = conditions(request.filters, walk_for(schema, request.filters, []), lines=False)
     sql = (
         f"WITH latest AS ({latest_versions(schema, request.as_of)}) SELECT * FROM latest "
         f"WHERE latest.status <> 'withdrawn' AND {where} "
@@ -205,7 +162,7 @@ async def diff(conn: AsyncConnection, schema: str, tenant_id: str, request: r.Di
 async def _states(
     conn: AsyncConnection, schema: str, tenant_id: str, filters: r.Filters, as_of: r.AsOf
 ) -> dict[Any, Any]:
-    where, binds = conditions(filters)
+    where, binds = conditions(filters, walk_for(schema, filters, []), lines=False)
     sql = f"WITH latest AS ({latest_versions(schema, as_of)}) SELECT * FROM latest WHERE {where}"
     rows = await conn.execute(sa.text(sql), {**binds, **as_of_binds(tenant_id, as_of)})
     return {row.source_id: row for row in rows}
