@@ -94,6 +94,9 @@ class LineageItem(_Model):
     activity_kind: str
     status: str
     total: Kg | None
+    inside: Kg | None = Field(
+        default=None, description="the part of the total in the filter's device or country"
+    )
     lines: list[EmissionLine]
     compute_event_id: UUID
     compute_position: int

@@ -113,11 +113,13 @@ async def lineage(
     conn: AsyncConnection, schema: str, tenant_id: str, request: r.Lineage
 ) -> r.LineageAnswer:
     """The emissions behind a figure: each with its lines (factor id, version, release),
-    the compute event that set it and the source event (or file hash) it came from."""
-    where, binds = conditions(request.filters, walk_for(schema, request.filters, []), lines=False)
+    the compute event that set it and the source event (or file hash) it came from; with a
+    device or country filter, also the part of it that falls inside."""
+    walk = walk_for(schema, request.filters, [])
+    where, binds = conditions(request.filters, walk, lines=False)
     sql = (
         f"WITH latest AS ({latest_versions(schema, request.as_of)}) SELECT * FROM latest "
-        f"WHERE latest.status <> 'withdrawn' AND {where} "
+        f"{_inside(request.filters, walk)} WHERE latest.status <> 'withdrawn' AND {where} "
         "ORDER BY latest.compute_position LIMIT :limit"
     )
     params = {**binds, **as_of_binds(tenant_id, request.as_of), "limit": request.limit}
@@ -126,18 +128,32 @@ async def lineage(
     return r.LineageAnswer(items=[_lineage_item(row) for row in rows], position=position)
 
 
-def _lineage_item(row: Any) -> r.LineageItem:
-    total = (
-        None
-        if row.total_value is None
-        else Kg(value=row.total_value, min=row.total_min, max=row.total_max)
+def _inside(filters: r.Filters, walk: Walk) -> str:
+    """SQL: a lateral join giving each emission's kg inside the filter's device or country
+    (columns in_value, in_min, in_max; nothing when there is no such filter)."""
+    if walk.part is None:
+        return ""
+    where, _ = conditions(filters, walk, period=False)
+    sums = ", ".join(f"sum({walk.kg(b)}) AS in_{b}" for b in ("value", "min", "max"))
+    return f"LEFT JOIN LATERAL (SELECT {sums} {walk.rows_of_latest} WHERE {where}) AS x ON TRUE"
+
+
+def _kg(value: float | None, low: float | None, high: float | None) -> Kg | None:
+    return (
+        None if value is None or low is None or high is None else Kg(value=value, min=low, max=high)
     )
+
+
+def _lineage_item(row: Any) -> r.LineageItem:
+    total = _kg(row.total_value, row.total_min, row.total_max)
+    inside = _kg(row.in_value, row.in_min, row.in_max) if hasattr(row, "in_value") else None
     return r.LineageItem(
         source_id=row.source_id,
         source_kind=row.source_kind,
         activity_kind=row.activity_kind,
         status=row.status,
         total=total,
+        inside=inside,
         lines=[EmissionLine.model_validate(x) for x in row.lines],
         compute_event_id=row.compute_event_id,
         compute_position=row.compute_position,

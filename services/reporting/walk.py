@@ -48,10 +48,16 @@ class Walk:
     @property
     def rows(self) -> str:
         """SQL: the FROM clause (aliases `latest`, `line` and, with a part, `part`)."""
-        lines = (
-            "FROM latest CROSS JOIN LATERAL "
-            "jsonb_array_elements(latest.lines) WITH ORDINALITY AS line(value, n)"
-        )
+        return f"FROM latest CROSS JOIN LATERAL {self._lines}"
+
+    @property
+    def rows_of_latest(self) -> str:
+        """SQL: the FROM clause of one `latest` row's lines (in a lateral subquery)."""
+        return f"FROM {self._lines}"
+
+    @property
+    def _lines(self) -> str:
+        lines = "jsonb_array_elements(latest.lines) WITH ORDINALITY AS line(value, n)"
         if self.part is None:
             return lines
         return (

@@ -140,6 +140,10 @@ async def test_device_filter_series_and_comparison_read_the_same_parts(setup: Se
         ACME, r.Lineage(filters=YEAR.model_copy(update={"device": "laptop"}))
     )
     assert [item.source_id for item in traced.items] == [source]
+    [item] = traced.items
+    assert item.inside is not None and triple(item.inside) == approx(laptop)
+    everything = await setup.reporting.lineage(ACME, r.Lineage(filters=YEAR))
+    assert len(everything.items) == 2 and all(i.inside is None for i in everything.items)
 
 
 async def test_device_with_country_is_refused_naming_the_field(setup: Setup) -> None:
