@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from nats.aio.client import Client as NatsClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -197,3 +198,16 @@ async def test_the_piano_questions_are_one_query_each(setup: Setup) -> None:
     network = sum(x.kg.value for x in log.lines if str(x.component).startswith("network_"))
     assert transit == pytest.approx(network / log.total.value)
     assert 0 < transit < 1
+
+
+async def test_a_redelivered_event_adds_no_parts(setup: Setup, engine: AsyncEngine) -> None:
+    _, source, _ = await ledger(setup)
+    parts = setup.reporting.versions.t.parts
+    count = sa.select(sa.func.count()).select_from(parts)
+    async with engine.connect() as conn:
+        before = (await conn.execute(count)).scalar_one()
+    [event] = await setup.compute.read_stream(f"emission-{source}")
+    async with engine.begin() as conn:
+        assert await setup.reporting.versions.apply(event, conn) is None
+    async with engine.connect() as conn:
+        assert (await conn.execute(count)).scalar_one() == before > 0
