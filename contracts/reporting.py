@@ -23,6 +23,7 @@ Dimension = Literal[
     "category",
     "post",
     "country",
+    "device",
     "site",
     "month",
     "activity_kind",
@@ -36,13 +37,20 @@ class _Model(BaseModel):
 
 
 class Filters(_Model):
-    """Which emissions count: a period (activities starting in it) and optional equalities."""
+    """Which emissions count: a period (activities starting in it) and optional equalities.
+
+    Country and device apply to each emission's parts: a request log's data-centre segment
+    belongs to the server's country, its network and user-device segments to the client's
+    country (METHODS §1); an activity is whole in its own country and in device
+    "unspecified". Device and country cannot be combined (grouped or filtered) in one query.
+    """
 
     period_start: date
     period_end: date = Field(description="first day after the period")
     scope: int | None = None
     post: str | None = None
     country: str | None = None
+    device: str | None = Field(default=None, description='"unspecified" for activities')
     site: str | None = None
     activity_kind: str | None = None
 
@@ -86,6 +94,9 @@ class LineageItem(_Model):
     activity_kind: str
     status: str
     total: Kg | None
+    inside: Kg | None = Field(
+        default=None, description="the part of the total in the filter's device or country"
+    )
     lines: list[EmissionLine]
     compute_event_id: UUID
     compute_position: int

@@ -19,6 +19,7 @@ class Dimension(Enum):
     CATEGORY = "category"
     POST = "post"
     COUNTRY = "country"
+    DEVICE = "device"
     SITE = "site"
     MONTH = "month"
     ACTIVITY_KIND = "activity_kind"
@@ -26,13 +27,20 @@ class Dimension(Enum):
     SOURCE_KIND = "source_kind"
 
 
-@strawberry.input(description="Which emissions count: activities starting in the period.")
+@strawberry.input(
+    description="Which emissions count: activities starting in the period. Country and device "
+    "apply to each emission's parts: a request log's data-centre segment belongs to the "
+    "server's country, its network and user-device segments to the client's country; an "
+    'activity is whole in its own country and in device "unspecified". Device and country '
+    "cannot be combined in one query."
+)
 class FootprintFilter:
     period_start: date
     period_end: date = strawberry.field(description="first day after the period")
     scope: int | None = None
     post: str | None = None
     country: str | None = None
+    device: str | None = strawberry.field(default=None, description='"unspecified" for activities')
     site: str | None = None
     activity_kind: str | None = None
 

@@ -1,4 +1,5 @@
-"""Projection of compute's events into emission versions (idempotent: keyed on position)."""
+"""Projection of compute's events into emission versions and their parts (idempotent:
+keyed on position)."""
 
 from __future__ import annotations
 
@@ -12,15 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts import compute as c
 from kernel.envelope import RecordedEvent
+from services.reporting.parts import parts_of
 from services.reporting.tables import ReportingTables
 
 
 class EmissionVersions:
-    """Turns each compute event into one row; the latest row per source is its state."""
+    """Turns each compute event into one row, and a calculated emission's lines into their
+    parts by device and country; the latest row per source is its state."""
 
     def __init__(self, tables: ReportingTables) -> None:
         self.t = tables
-        self.tables: Sequence[sa.Table] = (tables.versions,)
+        self.tables: Sequence[sa.Table] = (tables.versions, tables.parts)
 
     async def apply(self, event: RecordedEvent, conn: AsyncConnection) -> dict[str, Any] | None:
         """Insert the event's version and move the watermark; return the row (None when it
@@ -34,8 +37,27 @@ class EmissionVersions:
         done = await conn.execute(stmt.returning(self.t.versions.c.compute_position))
         if done.first() is None:
             return None
+        await self._parts(conn, event.global_position, payload)
         await conn.execute(_advance(schema))
         return row
+
+    async def _parts(self, conn: AsyncConnection, position: int, payload: Any) -> None:
+        if not isinstance(payload, c.EmissionCalculated | c.EmissionRestated):
+            return  # withdrawn and unresolved versions have no lines, hence no parts
+        rows = [
+            {
+                "compute_position": position,
+                "dimension": part.dimension,
+                "line": part.line,
+                "member": part.member,
+                "value": part.kg.value,
+                "min": part.kg.min,
+                "max": part.kg.max,
+            }
+            for part in parts_of(payload.emission)
+        ]
+        if rows:
+            await conn.execute(insert(self.t.parts), rows)
 
     async def _last(self, conn: AsyncConnection, event: RecordedEvent, payload: Any) -> Any:
         if not isinstance(payload, c.EmissionWithdrawn):

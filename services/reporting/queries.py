@@ -14,31 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts import reporting as r
 from contracts.compute import EmissionLine, Kg
-
-# Group-by expressions, whitelisted: only these ever reach the SQL text.
-DIMENSIONS: dict[str, str] = {
-    "scope": "(line.value->>'scope')::int",
-    "scope2_basis": "line.value->>'scope2_basis'",
-    "category": "(line.value->>'category')::int",
-    "component": "line.value->>'component'",
-    "post": "latest.post",
-    "country": "latest.country",
-    "site": "latest.site",
-    "activity_kind": "latest.activity_kind",
-    "source_kind": "latest.source_kind",
-    "month": "to_char(latest.period_start, 'YYYY-MM')",
-}
-_EQUALS = {
-    "post": "latest.post",
-    "country": "latest.country",
-    "site": "latest.site",
-    "activity_kind": "latest.activity_kind",
-}
-_SCOPE_ON_LINE = "(line.value->>'scope')::int = :f_scope"
-_SCOPE_IN_LINES = (
-    "EXISTS (SELECT 1 FROM jsonb_array_elements(latest.lines) AS line "
-    "WHERE (line.value->>'scope')::int = :f_scope)"
-)
+from services.reporting.walk import DIMENSIONS, Walk, conditions, walk_for
 
 
 def latest_versions(schema: str, as_of: r.AsOf) -> str:
@@ -58,25 +34,6 @@ def latest_versions(schema: str, as_of: r.AsOf) -> str:
     )
 
 
-def conditions(
-    filters: r.Filters, *, per_line: bool = False, period: bool = True
-) -> tuple[str, dict[str, Any]]:
-    """SQL conditions on `latest` (and on `line` when the query walks lines); `period=False`
-    leaves the period out (the caller bounds it) and the result may then be "TRUE"."""
-    clauses = ["latest.period_start >= :from_day", "latest.period_start < :to_day"]
-    clauses = clauses if period else ["TRUE"]
-    binds: dict[str, Any] = {"from_day": filters.period_start, "to_day": filters.period_end}
-    if filters.scope is not None:
-        clauses.append(_SCOPE_ON_LINE if per_line else _SCOPE_IN_LINES)
-        binds["f_scope"] = filters.scope
-    for name, expression in _EQUALS.items():
-        value = getattr(filters, name)
-        if value is not None:
-            clauses.append(f"{expression} = :f_{name}")
-            binds[f"f_{name}"] = value
-    return " AND ".join(clauses), binds
-
-
 def as_of_binds(tenant_id: str, as_of: r.AsOf) -> dict[str, Any]:
     return {"tenant": tenant_id, "pos": as_of.position, "at": as_of.instant}
 
@@ -85,16 +42,15 @@ async def footprint(
     conn: AsyncConnection, schema: str, tenant_id: str, request: r.Footprint
 ) -> r.FootprintAnswer:
     """Totals grouped by the requested dimensions, each with its range and share."""
-    where, binds = conditions(request.filters, per_line=True)
+    walk = walk_for(schema, request.filters, list(request.group_by))
+    where, binds = conditions(request.filters, walk)
     keys = [DIMENSIONS[d] for d in request.group_by]
     selected = "".join(f"{k} AS g{i}, " for i, k in enumerate(keys))
     grouping = f"GROUP BY {', '.join(f'g{i}' for i in range(len(keys)))}" if keys else ""
+    sums = ", ".join(f"sum({walk.kg(b)}) AS {b}" for b in ("value", "min", "max"))
     sql = (
         f"WITH latest AS ({latest_versions(schema, request.as_of)}) "
-        f"SELECT {selected}sum((line.value->'kg'->>'value')::float8) AS value, "
-        "sum((line.value->'kg'->>'min')::float8) AS min, "
-        "sum((line.value->'kg'->>'max')::float8) AS max, count(DISTINCT latest.source_id) AS n "
-        "FROM latest CROSS JOIN LATERAL jsonb_array_elements(latest.lines) AS line "
+        f"SELECT {selected}{sums}, count(DISTINCT latest.source_id) AS n {walk.rows} "
         f"WHERE latest.status = 'calculated' AND {where} {grouping}"
     )
     rows = list(
@@ -126,8 +82,9 @@ def sum_kg(kgs: list[Kg]) -> Kg:
 async def _unresolved(
     conn: AsyncConnection, schema: str, tenant_id: str, filters: r.Filters, as_of: r.AsOf
 ) -> int:
-    plain = filters.model_copy(update={"scope": None})  # unresolved sources have no lines
-    where, binds = conditions(plain)
+    # unresolved sources have no lines, hence no scope nor device: only their country counts
+    plain = filters.model_copy(update={"scope": None, "device": None})
+    where, binds = conditions(plain, Walk(schema), lines=False)
     sql = (
         f"WITH latest AS ({latest_versions(schema, as_of)}) SELECT count(*) FROM latest "
         f"WHERE latest.status = 'unresolved' AND {where}"
@@ -156,11 +113,13 @@ async def lineage(
     conn: AsyncConnection, schema: str, tenant_id: str, request: r.Lineage
 ) -> r.LineageAnswer:
     """The emissions behind a figure: each with its lines (factor id, version, release),
-    the compute event that set it and the source event (or file hash) it came from."""
-    where, binds = conditions(request.filters)
+    the compute event that set it and the source event (or file hash) it came from; with a
+    device or country filter, also the part of it that falls inside."""
+    walk = walk_for(schema, request.filters, [])
+    where, binds = conditions(request.filters, walk, lines=False)
     sql = (
         f"WITH latest AS ({latest_versions(schema, request.as_of)}) SELECT * FROM latest "
-        f"WHERE latest.status <> 'withdrawn' AND {where} "
+        f"{_inside(request.filters, walk)} WHERE latest.status <> 'withdrawn' AND {where} "
         "ORDER BY latest.compute_position LIMIT :limit"
     )
     params = {**binds, **as_of_binds(tenant_id, request.as_of), "limit": request.limit}
@@ -169,18 +128,32 @@ async def lineage(
     return r.LineageAnswer(items=[_lineage_item(row) for row in rows], position=position)
 
 
-def _lineage_item(row: Any) -> r.LineageItem:
-    total = (
-        None
-        if row.total_value is None
-        else Kg(value=row.total_value, min=row.total_min, max=row.total_max)
+def _inside(filters: r.Filters, walk: Walk) -> str:
+    """SQL: a lateral join giving each emission's kg inside the filter's device or country
+    (columns in_value, in_min, in_max; nothing when there is no such filter)."""
+    if walk.part is None:
+        return ""
+    where, _ = conditions(filters, walk, period=False)
+    sums = ", ".join(f"sum({walk.kg(b)}) AS in_{b}" for b in ("value", "min", "max"))
+    return f"LEFT JOIN LATERAL (SELECT {sums} {walk.rows_of_latest} WHERE {where}) AS x ON TRUE"
+
+
+def _kg(value: float | None, low: float | None, high: float | None) -> Kg | None:
+    return (
+        None if value is None or low is None or high is None else Kg(value=value, min=low, max=high)
     )
+
+
+def _lineage_item(row: Any) -> r.LineageItem:
+    total = _kg(row.total_value, row.total_min, row.total_max)
+    inside = _kg(row.in_value, row.in_min, row.in_max) if hasattr(row, "in_value") else None
     return r.LineageItem(
         source_id=row.source_id,
         source_kind=row.source_kind,
         activity_kind=row.activity_kind,
         status=row.status,
         total=total,
+        inside=inside,
         lines=[EmissionLine.model_validate(x) for x in row.lines],
         compute_event_id=row.compute_event_id,
         compute_position=row.compute_position,
@@ -205,7 +178,7 @@ async def diff(conn: AsyncConnection, schema: str, tenant_id: str, request: r.Di
 async def _states(
     conn: AsyncConnection, schema: str, tenant_id: str, filters: r.Filters, as_of: r.AsOf
 ) -> dict[Any, Any]:
-    where, binds = conditions(filters)
+    where, binds = conditions(filters, walk_for(schema, filters, []), lines=False)
     sql = f"WITH latest AS ({latest_versions(schema, as_of)}) SELECT * FROM latest WHERE {where}"
     rows = await conn.execute(sa.text(sql), {**binds, **as_of_binds(tenant_id, as_of)})
     return {row.source_id: row for row in rows}

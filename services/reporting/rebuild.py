@@ -2,15 +2,15 @@
 
 * `reports` is built from reporting's own event log (ReportGenerated): the kernel's
   `projection.rebuild` replays that table.
-* `emission_versions` is built from compute's events, and compute's event table is compute's
-  own (no service reads another's tables). Its source of truth on reporting's side is the
-  JetStream stream those events arrive on (`<NS>_COMPUTE`): the relay publishes every event
-  in position order, deduplicated by event id, and the stream keeps everything (no age or
-  size limit). So the rebuild replays that stream from sequence 1, through an ephemeral
-  consumer, into the emptied table, in one transaction, with the projection the live
-  consumer uses: same events, same order, same rows. Should compute's stream ever get a
-  retention limit, this rebuild stops being complete: reporting would then have to keep its
-  own copy of what it consumed.
+* `emission_versions`, and `emission_parts` written with them, are built from compute's
+  events, and compute's event table is compute's own (no service reads another's tables).
+  Their source of truth on reporting's side is the JetStream stream those events arrive on
+  (`<NS>_COMPUTE`): the relay publishes every event in position order, deduplicated by
+  event id, and the stream keeps everything (no age or size limit). So the rebuild replays
+  that stream from sequence 1, through an ephemeral consumer, into the emptied tables, in
+  one transaction, with the projection the live consumer uses: same events, same order,
+  same rows. Should compute's stream ever get a retention limit, this rebuild stops being
+  complete: reporting would then have to keep its own copy of what it consumed.
 
 The live consumer may keep running: rows are keyed by compute position and inserted
 idempotently; the replay reads up to the stream's last sequence as seen after the delete,
@@ -55,6 +55,7 @@ async def rebuild(
     tables = reporting_tables(schema)
     versions = EmissionVersions(tables)
     async with engine.begin() as conn:
+        await conn.execute(tables.parts.delete())
         await conn.execute(tables.versions.delete())
         await conn.execute(reset_watermark(tables))
         replayed = await _replay_stream(js, namespace, versions, conn)

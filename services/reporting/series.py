@@ -13,37 +13,33 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from contracts import reporting as r
 from contracts.compute import Kg
 from kernel.errors import RequestRefused
-from services.reporting.queries import (
-    DIMENSIONS,
-    as_of_binds,
-    conditions,
-    latest_versions,
-    position_of,
-)
+from services.reporting.queries import as_of_binds, latest_versions, position_of
+from services.reporting.walk import DIMENSIONS, Walk, conditions, walk_for
 
-_LINE = "(line.value->'kg'->>'{}')::float8"
 _MONTHLY = (
     "SELECT to_char(months.month, 'YYYY-MM') AS month, coalesce(sum(x.value), 0) AS value, "
     "coalesce(sum(x.min), 0) AS min, coalesce(sum(x.max), 0) AS max "
     "FROM generate_series(date_trunc('month', CAST(:from_day AS date)), "
     "CAST(:to_day AS date) - 1, interval '1 month') AS months(month) "
     "LEFT JOIN (SELECT date_trunc('month', latest.period_start) AS month, "
-    f"{_LINE.format('value')} AS value, {_LINE.format('min')} AS min, "
-    f"{_LINE.format('max')} AS max "
-    "FROM latest CROSS JOIN LATERAL jsonb_array_elements(latest.lines) AS line "
+    "{value} AS value, {min} AS min, {max} AS max {rows} "
     "WHERE latest.status = 'calculated' AND {where}) AS x ON x.month = months.month "
     "GROUP BY months.month ORDER BY months.month"
 )
+
+
+def _monthly(walk: Walk, where: str) -> str:
+    bounds = {bound: walk.kg(bound) for bound in ("value", "min", "max")}
+    return _MONTHLY.format(rows=walk.rows, where=where, **bounds)
 
 
 async def timeseries(
     conn: AsyncConnection, schema: str, tenant_id: str, request: r.Timeseries
 ) -> r.TimeseriesAnswer:
     """Every month of the period with its total (value, min, max); empty months are zero."""
-    where, binds = conditions(request.filters, per_line=True)
-    sql = f"WITH latest AS ({latest_versions(schema, request.as_of)}) " + _MONTHLY.replace(
-        "{where}", where
-    )
+    walk = walk_for(schema, request.filters, [])
+    where, binds = conditions(request.filters, walk)
+    sql = f"WITH latest AS ({latest_versions(schema, request.as_of)}) " + _monthly(walk, where)
     rows = await conn.execute(sa.text(sql), {**binds, **as_of_binds(tenant_id, request.as_of)})
     months = [
         r.MonthTotal(month=row.month, kg=Kg(value=row.value, min=row.min, max=row.max))
@@ -53,9 +49,9 @@ async def timeseries(
     return r.TimeseriesAnswer(months=months, position=position)
 
 
-def _sums(name: str, when: str) -> str:
+def _sums(walk: Walk, name: str, when: str) -> str:
     return ", ".join(
-        f"coalesce(sum({_LINE.format(b)}) FILTER (WHERE {when}), 0) AS {name}_{b}"
+        f"coalesce(sum({walk.kg(b)}) FILTER (WHERE {when}), 0) AS {name}_{b}"
         for b in ("value", "min", "max")
     )
 
@@ -64,7 +60,8 @@ async def compare(
     conn: AsyncConnection, schema: str, tenant_id: str, request: r.Compare
 ) -> r.CompareAnswer:
     """This period and the base period side by side, per group, with the change in %."""
-    where, binds = conditions(request.filters, per_line=True, period=False)
+    walk = walk_for(schema, request.filters, list(request.group_by))
+    where, binds = conditions(request.filters, walk, period=False)
     keys = [DIMENSIONS[d] for d in request.group_by]
     selected = "".join(f"{k} AS g{i}, " for i, k in enumerate(keys))
     grouping = f"GROUP BY {', '.join(f'g{i}' for i in range(len(keys)))}" if keys else ""
@@ -72,9 +69,8 @@ async def compare(
     base = "latest.period_start >= :base_from AND latest.period_start < :base_to"
     sql = (
         f"WITH latest AS ({latest_versions(schema, request.as_of)}) "
-        f"SELECT {selected}{_sums('cur', current)}, {_sums('base', base)} "
-        "FROM latest CROSS JOIN LATERAL jsonb_array_elements(latest.lines) AS line "
-        f"WHERE latest.status = 'calculated' AND {where} AND (({current}) OR ({base})) "
+        f"SELECT {selected}{_sums(walk, 'cur', current)}, {_sums(walk, 'base', base)} "
+        f"{walk.rows} WHERE latest.status = 'calculated' AND {where} AND (({current}) OR ({base})) "
         f"{grouping}"
     )
     period = {"base_from": request.base_start, "base_to": request.base_end}

@@ -17,23 +17,28 @@ _TABLES: dict[str, ReportingTables] = {}
 @dataclass(frozen=True)
 class ReportingTables:
     """`metadata` holds the tables of revision reporting_0002, `reports_metadata` those of
-    reporting_0003 (each revision creates its own metadata's tables)."""
+    reporting_0003, `parts_metadata` those of reporting_0005 (each revision creates its own
+    metadata's tables)."""
 
     versions: sa.Table
     metadata: sa.MetaData
     reports: sa.Table
     watermark: sa.Table
     reports_metadata: sa.MetaData
+    parts: sa.Table
+    parts_metadata: sa.MetaData
 
     @property
     def projections(self) -> tuple[sa.Table, ...]:
-        return (self.versions, self.watermark, self.reports)
+        return (self.versions, self.parts, self.watermark, self.reports)
 
 
 def reporting_tables(schema: str) -> ReportingTables:
     if schema not in _TABLES:
-        md, md3 = sa.MetaData(schema=schema), sa.MetaData(schema=schema)
-        _TABLES[schema] = ReportingTables(_versions(md), md, _reports(md3), _watermark(md3), md3)
+        md, md3, md5 = (sa.MetaData(schema=schema) for _ in range(3))
+        _TABLES[schema] = ReportingTables(
+            _versions(md), md, _reports(md3), _watermark(md3), md3, _parts(md5), md5
+        )
     return _TABLES[schema]
 
 
@@ -66,6 +71,22 @@ def _versions(md: sa.MetaData) -> sa.Table:
         sa.Column("method", sa.Text),
         sa.Index("emission_versions_source_idx", "tenant_id", "source_id", "compute_position"),
         sa.Index("emission_versions_period_idx", "tenant_id", "period_start"),
+    )
+
+
+def _parts(md: sa.MetaData) -> sa.Table:
+    """Each line of an emission version split by device and, separately, by country
+    (services/reporting/parts.py); written with its version, in the same transaction."""
+    return sa.Table(
+        "emission_parts",
+        md,
+        sa.Column("compute_position", sa.BigInteger, primary_key=True),
+        sa.Column("dimension", sa.Text, primary_key=True),
+        sa.Column("line", sa.Integer, primary_key=True),
+        sa.Column("member", sa.Text, primary_key=True),
+        sa.Column("value", sa.Float, nullable=False),
+        sa.Column("min", sa.Float, nullable=False),
+        sa.Column("max", sa.Float, nullable=False),
     )
 
 

@@ -16,10 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from contracts import compute as c
 from contracts import reporting as r
 from kernel.endpoints import CallContext
+from services.reporting.parts import parts_of
 from services.reporting.rebuild import rebuild
 from tests.integration.reporting.test_footprint import Setup, cause, emission, line, running
+from tests.unit.reporting.test_parts import request_log
 
 ACME = CallContext(tenant_id="acme", role="admin")
+LOG = request_log()
+# one part per line for each of device and country for the 4 activity lines; the log's own
+PARTS = 2 * 4 + len(parts_of(LOG))
 GLOBEX = CallContext(tenant_id="globex", role="admin")
 CLI = (
     "import typer; from empreinte_cli.reporting_commands import reporting_app; "
@@ -37,7 +42,7 @@ async def setup(
 
 
 async def _history(setup: Setup) -> None:
-    """Every kind of compute event, two tenants, and two reports."""
+    """Every kind of compute event, two tenants, a request log, and two reports."""
     a, b, u = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     first = emission(a, [line(70, 2, quantity=1000, basis="location")])
     await setup.emit(c.EmissionCalculated(emission=first, cause=cause()), a)
@@ -54,6 +59,7 @@ async def _history(setup: Setup) -> None:
         activity_kind="hotel_night", site="hq", country="BRA", period_start=date(2024, 3, 1),
         period_end=date(2024, 3, 2), reason="no factor", cause=cause()), u, GLOBEX)  # fmt: skip
     await setup.emit(c.EmissionCalculated(emission=emission(u, [line(5, 2)]), cause=cause()), u)
+    await setup.emit(c.EmissionCalculated(emission=LOG, cause=cause()), LOG.source.id)
     report = r.GenerateReport(
         organisation=r.Organisation(name="Acme", identifier="9695005EMPREINTE0004"),
         period_start=date(2024, 1, 1),
@@ -84,16 +90,16 @@ async def fingerprints(engine: AsyncEngine, setup: Setup) -> dict[str, tuple[int
 async def test_rebuild_gives_identical_projections(engine: AsyncEngine, setup: Setup) -> None:
     before = await fingerprints(engine, setup)
     assert {name: count for name, (count, _) in before.items()} == {
-        "emission_versions": 6, "compute_watermark": 1, "reports": 2
+        "emission_versions": 7, "emission_parts": PARTS, "compute_watermark": 1, "reports": 2
     }  # fmt: skip
-    async with engine.begin() as conn:  # damage both tables: the rebuild must not rely on them
+    async with engine.begin() as conn:  # damage every table: the rebuild must not rely on them
         for table in setup.reporting.versions.t.projections:
             await conn.execute(table.delete())
 
     done = await rebuild(engine, setup.reporting.nc.jetstream(), setup.namespace,
                          setup.reporting.schema)  # fmt: skip
 
-    assert (done.compute_events, done.report_events) == (6, 2)
+    assert (done.compute_events, done.report_events) == (7, 2)
     assert await fingerprints(engine, setup) == before
 
 
@@ -108,5 +114,5 @@ async def test_the_cli_rebuilds_from_the_environment(
     )  # fmt: skip
     out, err = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 0, err.decode()
-    assert "emission_versions: 6 compute events replayed" in out.decode()
+    assert "emission_versions: 7 compute events replayed" in out.decode()
     assert await fingerprints(engine, setup) == before

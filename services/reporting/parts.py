@@ -1,0 +1,96 @@
+"""An emission's parts: each of its lines split by device and, separately, by country.
+
+Pure. Every line of an emission is split twice, once per dimension, so that for each
+dimension the parts of a line add up to the line (value, min and max each) and the parts of
+an emission add up to its total, whatever the grouping.
+
+Activities have no breakdown: each line is one part, device "unspecified" (the label compute
+itself gives a request log without a device column) and the emission's country.
+
+Request logs: compute's breakdown holds marginals only, not a joint split: grams by device,
+by client country and by server country, each over the whole log, and the lines by segment
+and phase. So each line is split in the proportions of the marginal that applies to it:
+* device: every line by the `by_device` proportions;
+* country (METHODS §1: a segment belongs to the country whose grid it used): data-centre
+  lines by the server-country proportions, the network, user-device and production lines by
+  the client-country proportions.
+Grouped by device alone, the parts give compute's `by_device` figures exactly. A segment's
+split by country, or device crossed with category, assumes the log's segment mix is the same
+in every group: compute does not record the joint figures that would avoid it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from contracts.compute import Emission, EmissionLine, Kg
+
+UNSPECIFIED = "unspecified"
+DEVICE, COUNTRY = "device", "country"
+_BOUNDS = ("value", "min", "max")
+
+
+@dataclass(frozen=True)
+class Part:
+    """The share of one line (by index) that falls to one member of a dimension."""
+
+    dimension: str
+    line: int
+    member: str
+    kg: Kg
+
+
+# member -> (value share, min share, max share), each column summing to 1
+Shares = dict[str, tuple[float, float, float]]
+
+
+def parts_of(emission: Emission) -> list[Part]:
+    """Every line split by device and by country (see the module's rule)."""
+    breakdown = emission.breakdown
+    devices = _shares(breakdown.get("by_device")) or {UNSPECIFIED: (1.0, 1.0, 1.0)}
+    whole: Shares = {emission.country: (1.0, 1.0, 1.0)}
+    clients = _shares(breakdown.get("by_country")) or whole
+    servers = _shares(breakdown.get("by_server_country")) or whole
+    found: list[Part] = []
+    for index, line in enumerate(emission.lines):
+        found += _split(DEVICE, index, line, devices)
+        located = servers if segment_of(line) == "data_centre" else clients
+        found += _split(COUNTRY, index, line, located)
+    return found
+
+
+def segment_of(line: EmissionLine) -> str:
+    """A request-log line's segment: its component without the phase."""
+    for phase in ("_operational", "_embodied"):
+        if str(line.component).endswith(phase):
+            return str(line.component).removesuffix(phase)
+    return str(line.component)
+
+
+def _split(dimension: str, index: int, line: EmissionLine, shares: Shares) -> Iterator[Part]:
+    for member, (value, low, high) in shares.items():
+        kg = Kg(value=line.kg.value * value, min=line.kg.min * low, max=line.kg.max * high)
+        yield Part(dimension, index, member, kg)
+
+
+def _shares(marginal: Any) -> Shares:
+    """Each member's share of a {member: {value, min, max}} marginal; {} when it has no
+    positive value to divide by (then the line stays whole)."""
+    if not isinstance(marginal, Mapping) or not marginal:
+        return {}
+    sums = [sum(float(g[b]) for g in marginal.values()) for b in _BOUNDS]
+    if sums[0] <= 0:
+        return {}
+    # a zero min or max sum (an exact zero range) falls back on the value's proportions
+    divisors = [s if s > 0 else sums[0] for s in sums]
+    bounds = [b if s > 0 else "value" for b, s in zip(_BOUNDS, sums, strict=True)]
+    return {
+        str(member): (
+            float(g[bounds[0]]) / divisors[0],
+            float(g[bounds[1]]) / divisors[1],
+            float(g[bounds[2]]) / divisors[2],
+        )
+        for member, g in marginal.items()
+    }
