@@ -13,13 +13,18 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from kernel.endpoints import ROLES, EndpointSpec
+from kernel.envelope import JsonObject
 from kernel.events import DomainEvent, EventCatalogue
+from kernel.upcasting import Upcasters
 
 SERVICE = "inventory"
 MAX_BATCH = 10_000
 REQUEST_LOG_BUCKET = "request_logs"  # the object store bucket is `<namespace>_request_logs`
 Status = Literal["recorded", "corrected", "retracted"]
 LogFormat = Literal["parquet", "csv", "ndjson"]
+# What to do with a request log's bad rows: refuse the file, or accept it and skip them.
+BadRows = Literal["refuse", "accept"]
+MAX_ROW_ERRORS = 20  # row errors a check keeps (and a refusal lists)
 
 
 def request_log_bucket(namespace: str) -> str:
@@ -64,8 +69,29 @@ class ActivityRetracted(DomainEvent):
     reason: str
 
 
+class RowError(_Model):
+    row: int  # 1 is the first data row
+    column: str
+    reason: str
+
+
+class LogCheck(_Model):
+    """A request log's schema check. Rows failing `rules` (contracts.request_log_rows) are
+    counted in `rows_rejected`, which is 0 unless `bad_rows` is accept; computations leave
+    those rows out, applying the same `rules`."""
+
+    rules: str
+    bad_rows: BadRows
+    rows_checked: int
+    rows_rejected: int
+    first_errors: list[RowError]
+
+
 class RequestLogReceived(DomainEvent):
+    """v2 adds `schema_check` (null on v1 events: those files were never checked)."""
+
     event_type = "RequestLogReceived"
+    schema_version = 2
     log_id: UUID
     bucket: str
     object_name: str
@@ -76,6 +102,7 @@ class RequestLogReceived(DomainEvent):
     period_end: date
     site: str
     row_count: int | None = None
+    schema_check: LogCheck | None = None
 
 
 class CampaignQuestion(_Model):
@@ -125,6 +152,14 @@ EVENTS = EventCatalogue(
     CampaignOpened,
     FormSubmitted,
 )
+
+UPCASTERS = Upcasters()  # for every reader of these events: this service and its consumers
+
+
+@UPCASTERS.register("RequestLogReceived", 1)
+def _unchecked_log(payload: JsonObject) -> JsonObject:
+    return {**payload, "schema_check": None}
+
 
 # ---- requests and answers ----------------------------------------------------------------
 
@@ -233,6 +268,7 @@ class RegisterRequestLog(_Model):
     period_start: date
     period_end: date
     site: str = Field(min_length=1, max_length=200)
+    bad_rows: BadRows = "refuse"
 
 
 class RequestLogView(_Model):
@@ -243,6 +279,7 @@ class RequestLogView(_Model):
     size: int
     format: LogFormat
     row_count: int | None
+    schema_check: LogCheck | None = None
 
 
 class OpenCampaign(_Model):

@@ -111,16 +111,26 @@ class Inventory:
     async def register_request_log(
         self, ctx: CallContext, req: c.RegisterRequestLog
     ) -> c.RequestLogView:
-        """Check the uploaded object is there with the declared hash, then record it."""
+        """Check the uploaded object (hash, then every row), then record it with its check."""
         refuse_on(period_problems(req.period_start, req.period_end))
-        found = await read_back(self.js, self.namespace, ctx.tenant_id, req)
+        async with self.engine.connect() as conn:
+            registered = await queries.request_log_registered(
+                conn, self.ledger.t, ctx.tenant_id, req.object_name
+            )
+        found = await read_back(
+            self.js, self.namespace, ctx.tenant_id, req, remove_refused=not registered
+        )
         event = _received(req, found, c.request_log_bucket(self.namespace))
-        fingerprint = request_fingerprint({**req.model_dump(mode="json"), "sha256": found.sha256})
+        # The default mode stays out of the fingerprint: registrations from before modes match.
+        asked = req.model_dump(
+            mode="json", exclude={"bad_rows"} if req.bad_rows == "refuse" else None
+        )
+        fingerprint = request_fingerprint({**asked, "sha256": found.sha256})
         key = IdempotencyKey(f"request_log:{req.object_name}", fingerprint)
         reused = RequestRefused(
             "already_registered",
             f"object {req.object_name!r} is already registered with another hash, format, "
-            "period or site",
+            "period, site or bad-row mode",
             "object_name",
         )
         stored = await self._append([_on_own_stream(event, ctx)], key, reused)
@@ -240,5 +250,6 @@ def _received(req: c.RegisterRequestLog, found: StoredObject, bucket: str) -> c.
         period_start=req.period_start,
         period_end=req.period_end,
         site=req.site,
-        row_count=found.row_count,
+        row_count=found.check.rows_checked,
+        schema_check=found.check,
     )

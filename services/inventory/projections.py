@@ -103,6 +103,7 @@ def _request_logs(md: sa.MetaData) -> sa.Table:
         sa.Column("site", sa.Text, nullable=False),
         sa.Column("row_count", sa.BigInteger),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("schema_check", JSONB),
     )  # fmt: skip
 
 

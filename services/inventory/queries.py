@@ -127,3 +127,14 @@ def decode_cursor(cursor: str) -> int:
 
 def _view(m: Any) -> ActivityView:
     return ActivityView.model_validate({name: m[name] for name in ActivityView.model_fields})
+
+
+async def request_log_registered(
+    conn: AsyncConnection, t: LedgerTables, tenant_id: str, object_name: str
+) -> bool:
+    """Whether this tenant registered an object of that name already."""
+    table = t.request_logs
+    query = sa.select(table.c.log_id).where(
+        table.c.tenant_id == tenant_id, table.c.object_name == object_name
+    )
+    return (await conn.execute(query.limit(1))).first() is not None
