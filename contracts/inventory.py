@@ -12,6 +12,12 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.campaigns import (
+    CampaignClosed,
+    CampaignOpened,
+    FormSubmitted,
+    add_campaign_upcasters,
+)
 from kernel.endpoints import ROLES, EndpointSpec
 from kernel.envelope import JsonObject
 from kernel.events import DomainEvent, EventCatalogue
@@ -105,45 +111,6 @@ class RequestLogReceived(DomainEvent):
     schema_check: LogCheck | None = None
 
 
-class CampaignQuestion(_Model):
-    """One question of a campaign: its answer becomes `scale` x answer of `kind` in `unit`.
-
-    E.g. "km commuted by bus per week" with kind commute_bus_diesel, unit km, scale 47
-    (working weeks in the campaign's period).
-    """
-
-    question_id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
-    prompt: str = Field(min_length=1, max_length=500)
-    kind: str
-    unit: str
-    scale: float = Field(default=1.0, gt=0, allow_inf_nan=False)
-
-
-class CampaignOpened(DomainEvent):
-    event_type = "CampaignOpened"
-    campaign_id: UUID
-    name: str
-    period_start: date
-    period_end: date
-    questions: list[CampaignQuestion]
-
-
-class FormAnswer(_Model):
-    question_id: str
-    quantity: float = Field(allow_inf_nan=False)
-
-
-class FormSubmitted(DomainEvent):
-    event_type = "FormSubmitted"
-    submission_id: UUID
-    campaign_id: UUID
-    respondent: str
-    site: str
-    region: str
-    answers: list[FormAnswer]
-    activity_ids: list[UUID]
-
-
 EVENTS = EventCatalogue(
     ActivityRecorded,
     ActivityCorrected,
@@ -151,9 +118,13 @@ EVENTS = EventCatalogue(
     RequestLogReceived,
     CampaignOpened,
     FormSubmitted,
+    CampaignClosed,
 )
 
 UPCASTERS = Upcasters()  # for every reader of these events: this service and its consumers
+
+
+add_campaign_upcasters(UPCASTERS)
 
 
 @UPCASTERS.register("RequestLogReceived", 1)
@@ -282,41 +253,9 @@ class RequestLogView(_Model):
     schema_check: LogCheck | None = None
 
 
-class OpenCampaign(_Model):
-    name: str = Field(min_length=1, max_length=200)
-    period_start: date
-    period_end: date
-    questions: list[CampaignQuestion] = Field(min_length=1, max_length=200)
-
-
-class CampaignView(_Model):
-    campaign_id: UUID
-    name: str
-    period_start: date
-    period_end: date
-    questions: list[CampaignQuestion]
-
-
-class SubmitForm(_Model):
-    """A stakeholder's answers; with an idempotency key a resubmission answers the first."""
-
-    campaign_id: UUID
-    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
-    site: str = Field(min_length=1, max_length=200)
-    region: str
-    answers: list[FormAnswer] = Field(min_length=1, max_length=200)
-
-
-class SubmissionView(_Model):
-    submission_id: UUID
-    campaign_id: UUID
-    activity_ids: list[UUID]
-
-
 # ---- endpoints -----------------------------------------------------------------------------
 
 WRITERS = frozenset({"integrator", "admin"})
-CAMPAIGNERS = frozenset({"admin", "compliance"})
 
 
 RECORD = EndpointSpec(SERVICE, "record", RecordActivities, RecordOutcome, WRITERS)
@@ -327,5 +266,3 @@ LIST = EndpointSpec(SERVICE, "list", ListActivities, ActivityPage, ROLES)
 REGISTER_REQUEST_LOG = EndpointSpec(
     SERVICE, "register_request_log", RegisterRequestLog, RequestLogView, WRITERS
 )
-OPEN_CAMPAIGN = EndpointSpec(SERVICE, "open_campaign", OpenCampaign, CampaignView, CAMPAIGNERS)
-SUBMIT_FORM = EndpointSpec(SERVICE, "submit_form", SubmitForm, SubmissionView, ROLES)
