@@ -176,16 +176,27 @@ def _not_a_device(value: str) -> str:
 
 
 def _timestamp_check(values: pa.Array, period: tuple[date, date]) -> tuple[Mask, Reason]:
-    instants = [_instant(v) for v in values.to_pylist()]
-    start, end = (datetime.combine(d, time()) for d in period)
-    bad = np.array([i is None or not start <= i < end for i in instants], dtype=np.bool_)
+    start, end = (np.datetime64(datetime.combine(d, time()), "us") for d in period)
+    instants = _instants(values)
+    bad = np.isnat(instants) | (instants < start) | (instants >= end)
 
     def reason(row: int) -> str:
-        if instants[row] is None:
+        if np.isnat(instants[row]):
             return f"not an ISO 8601 date-time ({values[row].as_py()!r})"
-        return f"{instants[row]} is outside the declared period {period[0]} .. {period[1]}"
+        found = instants[row].astype(datetime)
+        return f"{found} is outside the declared period {period[0]} .. {period[1]}"
 
     return bad, reason
+
+
+def _instants(values: pa.Array) -> np.ndarray[Any, np.dtype[np.datetime64]]:
+    """UTC instants (NaT where there is none): typed columns at once, text one by one."""
+    kind = values.type
+    if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+        typed = pc.cast(values, pa.timestamp("us"))  # an offset-aware column is UTC inside
+        return typed.to_numpy(zero_copy_only=False).astype("datetime64[us]")
+    found = [_instant(v) for v in values.to_pylist()]
+    return np.array([np.datetime64("NaT") if i is None else i for i in found], "datetime64[us]")
 
 
 def _instant(value: object) -> datetime | None:

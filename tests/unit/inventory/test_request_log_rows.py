@@ -127,3 +127,16 @@ def test_compute_on_the_kept_rows_equals_compute_on_the_good_rows_alone() -> Non
     kept = compute_emissions(rows.keep_valid(mixed, JUNE), Method(), EMBER_CO2JS_0_19)
     alone = compute_emissions(good, Method(), EMBER_CO2JS_0_19)
     assert kept.total.value == pytest.approx(alone.total.value) and alone.total.value > 0
+
+
+def test_typed_timestamps_are_checked_at_once_in_utc() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    paris = timezone(timedelta(hours=2))
+    stamps = pa.array(
+        [datetime(2025, 6, 1, 1, 0, tzinfo=paris), datetime(2025, 6, 15, tzinfo=paris), None],
+        pa.timestamp("s", tz="+02:00"),
+    )  # the first is 31 May, 23:00 UTC: before the period
+    found = problems(batch(timestamp=stamps))
+    assert [(row, column) for row, column, _ in found] == [(1, "timestamp"), (3, "timestamp")]
+    assert "2025-05-31 23:00:00 is outside the declared period" in found[0][2]
