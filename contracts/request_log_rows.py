@@ -27,6 +27,7 @@ NUMBERS = ("bytes", "count", "exec_ms")
 SERVER_COLUMNS = ("server_country", "cloud_region")
 TIME_COLUMNS = ("timestamp", "period")
 Mask = np.ndarray[Any, np.dtype[np.bool_]]
+SHOWN = 60  # characters of a bad value a reason quotes
 Reason = Callable[[int], str]  # why the value at a row of the batch is bad
 
 
@@ -41,6 +42,12 @@ class RowProblem:
 class BatchVerdict:
     valid: Mask
     problems: list[RowProblem]  # the first ones, at most the limit asked for
+
+
+def shown(value: object) -> str:
+    """A value as a reason quotes it, cut short: a row error must stay small."""
+    text = repr(value)
+    return text if len(text) <= SHOWN else f"{text[: SHOWN - 5]}...{text[-1]}"
 
 
 def column_problems(names: Iterable[str]) -> list[tuple[str, str]]:
@@ -107,7 +114,7 @@ def _number_check(values: pa.Array, *, missing_allowed: bool) -> tuple[Mask, Rea
 
     def reason(row: int) -> str:
         if not parsed[row]:
-            return f"not a number ({values[row].as_py()!r})"
+            return f"not a number ({shown(values[row].as_py())})"
         if np.isnan(array[row]):
             return "missing (empty, null or NaN)"
         return "infinite" if np.isinf(array[row]) else f"negative ({array[row]:g})"
@@ -154,7 +161,7 @@ def _text_check(
         values = values.cast(pa.string())
     if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
         bad_type = np.ones(len(values), dtype=np.bool_)
-        return bad_type, lambda row: f"not text ({values[row].as_py()!r})"
+        return bad_type, lambda row: f"not text ({shown(values[row].as_py())})"
     encoded = values.dictionary_encode()
     distinct = encoded.dictionary.to_pylist()
     good = np.array([accepted(v) for v in distinct] + [False], dtype=np.bool_)
@@ -168,11 +175,11 @@ def _text_check(
 
 
 def _not_a_country(value: str) -> str:
-    return f"{value!r} is not an ISO 3166-1 alpha-3 country code"
+    return f"{shown(value)} is not an ISO 3166-1 alpha-3 country code"
 
 
 def _not_a_device(value: str) -> str:
-    return f"unknown device {value!r}; expected one of {', '.join(DEVICES)}"
+    return f"unknown device {shown(value)}; expected one of {', '.join(DEVICES)}"
 
 
 def _timestamp_check(values: pa.Array, period: tuple[date, date]) -> tuple[Mask, Reason]:
@@ -182,7 +189,7 @@ def _timestamp_check(values: pa.Array, period: tuple[date, date]) -> tuple[Mask,
 
     def reason(row: int) -> str:
         if np.isnat(instants[row]):
-            return f"not an ISO 8601 date-time ({values[row].as_py()!r})"
+            return f"not an ISO 8601 date-time ({shown(values[row].as_py())})"
         found = instants[row].astype(datetime)
         return f"{found} is outside the declared period {period[0]} .. {period[1]}"
 

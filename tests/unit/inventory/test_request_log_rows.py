@@ -140,3 +140,8 @@ def test_typed_timestamps_are_checked_at_once_in_utc() -> None:
     found = problems(batch(timestamp=stamps))
     assert [(row, column) for row, column, _ in found] == [(1, "timestamp"), (3, "timestamp")]
     assert "2025-05-31 23:00:00 is outside the declared period" in found[0][2]
+
+
+def test_a_long_bad_value_is_quoted_cut_short() -> None:
+    [(_, column, reason)] = problems(batch(device=["laptop", "x" * 10_000, "desktop"]))
+    assert column == "device" and len(reason) < 120 and "xxx...'" in reason
