@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import io
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import pyarrow as pa
 import pyarrow.csv as pcsv
@@ -27,11 +26,13 @@ from nats.js.object_store import ObjectStore
 from contracts.inventory import LogCheck, LogFormat, RegisterRequestLog, request_log_bucket
 from kernel.errors import RequestRefused
 from services.inventory.log_check import check_log, refuse_bad_rows
+from services.inventory.object_chunks import read_object
 
 # Read as compute reads (services/compute/request_logs.py): the same block size, so the same
 # type inference, so a file compute could not parse is refused here rather than registered.
 PARQUET_BATCH_ROWS = 65_536
 BLOCK_BYTES = 8 << 20
+READ_BUFFER = 1 << 20
 TEXT_COLUMNS = ("client_country", "server_country", "cloud_region", "device")
 REFUSED_CONTENT = ("invalid_rows", "invalid_columns", "invalid_format")
 
@@ -82,9 +83,7 @@ async def read_back(
             "object_name",
         )
     with tempfile.TemporaryFile() as spool:
-        hashing = _Hashing(spool)
-        await _fetch(js, namespace, name, hashing)
-        found = hashing.digest.hexdigest()
+        size, found = await _fetch(js, namespace, name, spool)
         if found != declared.sha256.lower():
             raise RequestRefused(
                 "sha256_mismatch",
@@ -98,13 +97,16 @@ async def read_back(
             if remove_refused and refused.code in REFUSED_CONTENT:
                 await _remove(js, namespace, name)
             raise
-    return StoredObject(hashing.size, found, check)
+    return StoredObject(size, found, check)
 
 
-async def _fetch(js: JetStreamContext, namespace: str, name: str, sink: _Hashing) -> None:
+async def _fetch(
+    js: JetStreamContext, namespace: str, name: str, sink: IO[bytes]
+) -> tuple[int, str]:
+    """The object copied to `sink`: its size and SHA-256."""
     try:
         store = await _bucket(js, namespace, create=False)
-        await store.get(name, writeinto=sink)  # type: ignore[arg-type]
+        return await read_object(js, store, name, sink)
     except (ObjectNotFoundError, BucketNotFoundError):
         raise _missing(name, namespace) from None
     except DigestMismatchError:
@@ -130,7 +132,10 @@ def _batches(source: IO[bytes], log_format: LogFormat) -> Iterator[pa.RecordBatc
     """The file's record batches; `RequestRefused` naming the format when it cannot be read."""
     try:
         if log_format == "parquet":
-            yield from pq.ParquetFile(source).iter_batches(batch_size=PARQUET_BATCH_ROWS)
+            # pre_buffer (the default) keeps every range read until the file is closed:
+            # memory would grow with the file. A 1 MiB buffered stream reads as it goes.
+            parquet = pq.ParquetFile(source, pre_buffer=False, buffer_size=READ_BUFFER)
+            yield from parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS)
         elif log_format == "csv":
             types = dict.fromkeys(TEXT_COLUMNS, pa.string())
             yield from pcsv.open_csv(
@@ -168,20 +173,3 @@ async def _bucket(js: JetStreamContext, namespace: str, *, create: bool) -> Obje
         return await js.object_store(bucket)
     except BucketNotFoundError:
         return await js.create_object_store(bucket)
-
-
-class _Hashing(io.RawIOBase):
-    """A writable file that hashes and counts what goes through it to `target`."""
-
-    def __init__(self, target: IO[bytes]) -> None:
-        super().__init__()
-        self.target, self.digest, self.size = target, hashlib.sha256(), 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        chunk = bytes(data)
-        self.digest.update(chunk)
-        self.size += len(chunk)
-        return self.target.write(chunk)
