@@ -201,9 +201,12 @@ def _instants(values: pa.Array) -> np.ndarray[Any, np.dtype[np.datetime64]]:
     kind = values.type
     if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
         typed = pc.cast(values, pa.timestamp("us"))  # an offset-aware column is UTC inside
-        return typed.to_numpy(zero_copy_only=False).astype("datetime64[us]")
-    found = [_instant(v) for v in values.to_pylist()]
-    return np.array([np.datetime64("NaT") if i is None else i for i in found], "datetime64[us]")
+        found: np.ndarray[Any, np.dtype[np.datetime64]] = np.asarray(
+            typed.to_numpy(zero_copy_only=False), dtype="datetime64[us]"
+        )
+        return found
+    parsed = [_instant(v) for v in values.to_pylist()]
+    return np.array([np.datetime64("NaT") if i is None else i for i in parsed], "datetime64[us]")
 
 
 def _instant(value: object) -> datetime | None:
