@@ -12,14 +12,25 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.campaigns import (
+    CampaignClosed,
+    CampaignOpened,
+    FormSubmitted,
+    add_campaign_upcasters,
+)
 from kernel.endpoints import ROLES, EndpointSpec
+from kernel.envelope import JsonObject
 from kernel.events import DomainEvent, EventCatalogue
+from kernel.upcasting import Upcasters
 
 SERVICE = "inventory"
 MAX_BATCH = 10_000
 REQUEST_LOG_BUCKET = "request_logs"  # the object store bucket is `<namespace>_request_logs`
 Status = Literal["recorded", "corrected", "retracted"]
 LogFormat = Literal["parquet", "csv", "ndjson"]
+# What to do with a request log's bad rows: refuse the file, or accept it and skip them.
+BadRows = Literal["refuse", "accept"]
+MAX_ROW_ERRORS = 20  # row errors a check keeps (and a refusal lists)
 
 
 def request_log_bucket(namespace: str) -> str:
@@ -64,8 +75,29 @@ class ActivityRetracted(DomainEvent):
     reason: str
 
 
+class RowError(_Model):
+    row: int  # 1 is the first data row
+    column: str
+    reason: str
+
+
+class LogCheck(_Model):
+    """A request log's schema check. Rows failing `rules` (contracts.request_log_rows) are
+    counted in `rows_rejected`, which is 0 unless `bad_rows` is accept; computations leave
+    those rows out, applying the same `rules`."""
+
+    rules: str
+    bad_rows: BadRows
+    rows_checked: int
+    rows_rejected: int
+    first_errors: list[RowError]
+
+
 class RequestLogReceived(DomainEvent):
+    """v2 adds `schema_check` (null on v1 events: those files were never checked)."""
+
     event_type = "RequestLogReceived"
+    schema_version = 2
     log_id: UUID
     bucket: str
     object_name: str
@@ -76,45 +108,7 @@ class RequestLogReceived(DomainEvent):
     period_end: date
     site: str
     row_count: int | None = None
-
-
-class CampaignQuestion(_Model):
-    """One question of a campaign: its answer becomes `scale` x answer of `kind` in `unit`.
-
-    E.g. "km commuted by bus per week" with kind commute_bus_diesel, unit km, scale 47
-    (working weeks in the campaign's period).
-    """
-
-    question_id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
-    prompt: str = Field(min_length=1, max_length=500)
-    kind: str
-    unit: str
-    scale: float = Field(default=1.0, gt=0, allow_inf_nan=False)
-
-
-class CampaignOpened(DomainEvent):
-    event_type = "CampaignOpened"
-    campaign_id: UUID
-    name: str
-    period_start: date
-    period_end: date
-    questions: list[CampaignQuestion]
-
-
-class FormAnswer(_Model):
-    question_id: str
-    quantity: float = Field(allow_inf_nan=False)
-
-
-class FormSubmitted(DomainEvent):
-    event_type = "FormSubmitted"
-    submission_id: UUID
-    campaign_id: UUID
-    respondent: str
-    site: str
-    region: str
-    answers: list[FormAnswer]
-    activity_ids: list[UUID]
+    schema_check: LogCheck | None = None
 
 
 EVENTS = EventCatalogue(
@@ -124,7 +118,19 @@ EVENTS = EventCatalogue(
     RequestLogReceived,
     CampaignOpened,
     FormSubmitted,
+    CampaignClosed,
 )
+
+UPCASTERS = Upcasters()  # for every reader of these events: this service and its consumers
+
+
+add_campaign_upcasters(UPCASTERS)
+
+
+@UPCASTERS.register("RequestLogReceived", 1)
+def _unchecked_log(payload: JsonObject) -> JsonObject:
+    return {**payload, "schema_check": None}
+
 
 # ---- requests and answers ----------------------------------------------------------------
 
@@ -233,6 +239,7 @@ class RegisterRequestLog(_Model):
     period_start: date
     period_end: date
     site: str = Field(min_length=1, max_length=200)
+    bad_rows: BadRows = "refuse"
 
 
 class RequestLogView(_Model):
@@ -243,43 +250,12 @@ class RequestLogView(_Model):
     size: int
     format: LogFormat
     row_count: int | None
-
-
-class OpenCampaign(_Model):
-    name: str = Field(min_length=1, max_length=200)
-    period_start: date
-    period_end: date
-    questions: list[CampaignQuestion] = Field(min_length=1, max_length=200)
-
-
-class CampaignView(_Model):
-    campaign_id: UUID
-    name: str
-    period_start: date
-    period_end: date
-    questions: list[CampaignQuestion]
-
-
-class SubmitForm(_Model):
-    """A stakeholder's answers; with an idempotency key a resubmission answers the first."""
-
-    campaign_id: UUID
-    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
-    site: str = Field(min_length=1, max_length=200)
-    region: str
-    answers: list[FormAnswer] = Field(min_length=1, max_length=200)
-
-
-class SubmissionView(_Model):
-    submission_id: UUID
-    campaign_id: UUID
-    activity_ids: list[UUID]
+    schema_check: LogCheck | None = None
 
 
 # ---- endpoints -----------------------------------------------------------------------------
 
 WRITERS = frozenset({"integrator", "admin"})
-CAMPAIGNERS = frozenset({"admin", "compliance"})
 
 
 RECORD = EndpointSpec(SERVICE, "record", RecordActivities, RecordOutcome, WRITERS)
@@ -290,5 +266,3 @@ LIST = EndpointSpec(SERVICE, "list", ListActivities, ActivityPage, ROLES)
 REGISTER_REQUEST_LOG = EndpointSpec(
     SERVICE, "register_request_log", RegisterRequestLog, RequestLogView, WRITERS
 )
-OPEN_CAMPAIGN = EndpointSpec(SERVICE, "open_campaign", OpenCampaign, CampaignView, CAMPAIGNERS)
-SUBMIT_FORM = EndpointSpec(SERVICE, "submit_form", SubmitForm, SubmissionView, ROLES)

@@ -1,4 +1,4 @@
-"""`empreinte import`: stream an NDJSON or CSV file of activities into the inventory.
+"""`empreinte import`: stream an NDJSON, CSV or XLSX file of activities into the inventory.
 
 Rows go to the inventory's `record` endpoint in batches of at most 10,000 that also fit the
 NATS server's maximum message size. Each batch's idempotency key derives from the file's
@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
 from contracts.inventory import MAX_BATCH, RECORD, ActivityInput, RecordActivities, Rejection
+from empreinte_cli.xlsx_rows import SheetNotFound, xlsx_rows
 from kernel.client import ServiceClient
 from kernel.endpoints import CallContext
 from kernel.errors import RemoteError
@@ -28,6 +29,7 @@ from kernel.settings import Settings
 
 inventory_app = typer.Typer(help="Activity data: import files into the inventory.")
 FIELDS = frozenset(ActivityInput.model_fields)
+XLSX = (".xlsx", ".xlsm")
 ENVELOPE_BYTES = 4096  # room for the request's own fields and the NATS headers
 
 
@@ -55,7 +57,7 @@ class Batch:
 
 @inventory_app.command("import")
 def import_command(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="NDJSON or CSV")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="NDJSON, CSV or XLSX")],
     tenant: Annotated[str, typer.Option(help="Organisation the activities belong to")],
     mapping: Annotated[
         list[str] | None, typer.Option(help="col=field: read column col as field (repeatable)")
@@ -63,17 +65,18 @@ def import_command(
     rejects: Annotated[Path | None, typer.Option(help="Write rejected rows here (CSV)")] = None,
     role: Annotated[str, typer.Option(help="Role to act as")] = "integrator",
     batch_size: Annotated[int, typer.Option(min=1, max=MAX_BATCH)] = MAX_BATCH,
+    sheet: Annotated[str | None, typer.Option(help="XLSX: the sheet (default: the first)")] = None,
 ) -> None:
-    """Import activities from FILE (.ndjson/.jsonl or .csv); exit 1 if any row was rejected."""
+    """Import activities from FILE (.ndjson/.jsonl, .csv or .xlsx); exit 1 if any row was
+    rejected."""
     settings = Settings()
     if not settings.nats_url:
         raise typer.BadParameter("NATS_URL must be set")
     columns = parse_mapping(mapping or [])
     ctx = CallContext(tenant_id=tenant, role=role, actor="empreinte-cli")
     console = Console(stderr=True)
-    summary = asyncio.run(
-        _run(settings, ctx, file, columns, batch_size, console, file.stat().st_size)
-    )
+    size = file.stat().st_size
+    summary = asyncio.run(_run(settings, ctx, file, columns, batch_size, console, size, sheet))
     if rejects is not None:
         write_rejects(rejects, summary.rejected)
     rows = len({r.index for r in summary.rejected})
@@ -103,6 +106,7 @@ async def _run(
     batch_size: int,
     console: Console,
     size: int,
+    sheet: str | None,
 ) -> ImportSummary:
     from kernel.process import connect_nats
 
@@ -116,11 +120,13 @@ async def _run(
                 progress.update(task, completed=read)
 
             return await import_file(
-                client, ctx, path, columns, batch_size, nc.max_payload, advance
+                client, ctx, path, columns, batch_size, nc.max_payload, advance, sheet
             )
     except RemoteError as error:
         console.print(f"[red]the inventory refused the import: {error}")
         raise typer.Exit(2) from None
+    except SheetNotFound as error:
+        raise typer.BadParameter(str(error), param_hint="--sheet") from None
     finally:
         await nc.drain()
 
@@ -139,6 +145,7 @@ async def import_file(
     batch_size: int = MAX_BATCH,
     max_bytes: int = 8 << 20,
     advance: Callable[[int], None] = lambda _: None,
+    sheet: str | None = None,
 ) -> ImportSummary:
     """Send every row of `path` to the inventory; rows are indexed from 0 in file order.
 
@@ -146,7 +153,7 @@ async def import_file(
     """
     summary = ImportSummary()
     key_root = _key_root(path, columns, batch_size, max_bytes)
-    rows = _rows(path, columns, advance)
+    rows = _rows(path, columns, advance, sheet)
     for number, batch in enumerate(batches(rows, summary, batch_size, max_bytes - ENVELOPE_BYTES)):
         await _send(client, ctx, f"{key_root}:{number}", batch, summary)
     summary.rejected.sort(key=lambda r: r.index)
@@ -200,12 +207,18 @@ def batches(
 
 
 def _rows(
-    path: Path, columns: dict[str, str], advance: Callable[[int], None]
+    path: Path, columns: dict[str, str], advance: Callable[[int], None], sheet: str | None
 ) -> Iterator[dict[str, Any] | Rejection]:
     """Each data row as an activity object (or why it could not be read), in file order."""
+    suffix = path.suffix.lower()
+    if suffix in XLSX:
+        size = path.stat().st_size
+        for row in xlsx_rows(path, sheet, lambda done: advance(int(done * size))):
+            yield row if isinstance(row, Rejection) else _activity(row, columns)
+        return
     with path.open("rb") as file:
         lines = _decoded(file, advance)
-        if path.suffix.lower() == ".csv":
+        if suffix == ".csv":
             for row in csv.DictReader(lines):
                 yield _activity({k: v for k, v in row.items() if v not in ("", None)}, columns)
         else:

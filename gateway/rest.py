@@ -66,8 +66,12 @@ def router(context_of: ContextOf) -> APIRouter:
         period_start: date,
         period_end: date,
         site: Annotated[str, Query(min_length=1, max_length=200)],
+        bad_rows: inv.BadRows = "refuse",
     ) -> inv.RequestLogView:
-        """Upload a request-log file (the raw body), then register it for computation."""
+        """Upload a request-log file (the raw body), then check and register it.
+
+        Rows breaking the row rules refuse the file (`bad_rows=refuse`, the default: nothing
+        is kept) or are counted and left out of computations (`bad_rows=accept`)."""
         context = await context_of(request)
         ctx = context.acting_as("integrator")
         object_name = f"{ctx.tenant_id}/{name}"
@@ -79,6 +83,7 @@ def router(context_of: ContextOf) -> APIRouter:
             period_start=period_start,
             period_end=period_end,
             site=site,
+            bad_rows=bad_rows,
         )
         return await context.services.call(inv.REGISTER_REQUEST_LOG, registration, ctx)
 

@@ -1,4 +1,4 @@
-"""Ledger mutations: record activities in batches, correct, retract; campaigns and forms."""
+"""Ledger mutations: record activities in batches, correct, retract (campaigns: campaigns.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from strawberry.scalars import JSON
 
 from contracts import inventory as inv
 from gateway.schema.activities import Activity
-from gateway.schema.common import CAMPAIGNERS, WRITERS, GqlInfo, build, call, given
+from gateway.schema.common import WRITERS, GqlInfo, build, call, given
 
 
 @strawberry.input(description="One activity; fields left out come from the batch's defaults.")
@@ -107,89 +107,3 @@ async def retract_activity(
         inv.RetractActivity, activity_id=id, reason=reason, expected_version=expected_version
     )
     return Activity.of(await call(info, inv.RETRACT, request, *WRITERS))
-
-
-@strawberry.input
-class QuestionInput:
-    question_id: str
-    prompt: str
-    kind: str
-    unit: str
-    scale: float = 1.0
-
-
-@strawberry.type(description="A question: its answer becomes `scale` x answer of `kind`.")
-class Question:
-    question_id: str
-    prompt: str
-    kind: str
-    unit: str
-    scale: float
-
-
-@strawberry.type(description="A data-collection campaign.")
-class Campaign:
-    id: strawberry.ID
-    name: str
-    period_start: date
-    period_end: date
-    questions: list[Question]
-
-
-async def open_campaign(
-    info: GqlInfo, name: str, period_start: date, period_end: date, questions: list[QuestionInput]
-) -> Campaign:
-    """Open a data-collection campaign (compliance, admin)."""
-    request = build(
-        inv.OpenCampaign,
-        name=name,
-        period_start=period_start,
-        period_end=period_end,
-        questions=[vars(q) for q in questions],
-    )
-    c = await call(info, inv.OPEN_CAMPAIGN, request, *CAMPAIGNERS)
-    return Campaign(
-        id=strawberry.ID(str(c.campaign_id)),
-        name=c.name,
-        period_start=c.period_start,
-        period_end=c.period_end,
-        questions=[Question(**q.model_dump()) for q in c.questions],
-    )
-
-
-@strawberry.input
-class AnswerInput:
-    question_id: str
-    quantity: float
-
-
-@strawberry.type(description="A submitted form and the activities it became.")
-class Submission:
-    id: strawberry.ID
-    campaign_id: strawberry.ID
-    activity_ids: list[strawberry.ID]
-
-
-async def submit_form(
-    info: GqlInfo,
-    campaign_id: strawberry.ID,
-    site: str,
-    region: str,
-    answers: list[AnswerInput],
-    idempotency_key: str | None = None,
-) -> Submission:
-    """Answer a campaign's questions (integrator, compliance)."""
-    request = build(
-        inv.SubmitForm,
-        campaign_id=campaign_id,
-        site=site,
-        region=region,
-        answers=[vars(a) for a in answers],
-        idempotency_key=idempotency_key,
-    )
-    s = await call(info, inv.SUBMIT_FORM, request, *WRITERS, *CAMPAIGNERS)
-    return Submission(
-        id=strawberry.ID(str(s.submission_id)),
-        campaign_id=strawberry.ID(str(s.campaign_id)),
-        activity_ids=[strawberry.ID(str(i)) for i in s.activity_ids],
-    )

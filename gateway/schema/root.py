@@ -12,7 +12,7 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDept
 
 from gateway.errors import TypedErrors
 from gateway.schema import activities as act
-from gateway.schema import audit, changes, emissions, factor_admin, factors, ledger
+from gateway.schema import audit, campaigns, changes, emissions, factor_admin, factors, ledger
 from gateway.schema import footprint as fp
 from gateway.schema import reports as rep
 from gateway.schema.access import IssuedApiKey, Me, create_api_key, resolve_me, revoke_api_key
@@ -61,6 +61,8 @@ class Query:
     lineage: audit.Lineage = _query(audit.lineage)
     footprint_as_known_at: fp.Footprint = _query(audit.footprint_as_known_at)
     restatement_diff: audit.RestatementDiff = _query(audit.restatement_diff)
+    # campaigns
+    campaign_templates: list[campaigns.CampaignTemplate] = _query(campaigns.campaign_templates)
 
 
 @strawberry.type
@@ -70,8 +72,9 @@ class Mutation:
     record_activities: ledger.RecordActivitiesPayload = _mutation(ledger.record_activities)
     correct_activity: act.Activity = _mutation(ledger.correct_activity)
     retract_activity: act.Activity = _mutation(ledger.retract_activity)
-    open_campaign: ledger.Campaign = _mutation(ledger.open_campaign)
-    submit_form: ledger.Submission = _mutation(ledger.submit_form)
+    open_campaign: campaigns.Campaign = _mutation(campaigns.open_campaign)
+    submit_form: campaigns.Submission = _mutation(campaigns.submit_form)
+    close_campaign: campaigns.CampaignClosing = _mutation(campaigns.close_campaign)
     publish_factor: factor_admin.FactorAccepted = _mutation(factor_admin.publish_factor)
     revise_factor: factor_admin.FactorAccepted = _mutation(factor_admin.revise_factor)
     retire_factor: factor_admin.FactorAccepted = _mutation(factor_admin.retire_factor)

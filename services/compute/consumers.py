@@ -6,12 +6,14 @@ emission events, their projection and the processed marker commit together.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+import pyarrow as pa
 from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts import inventory as inv
+from contracts import request_log_rows as log_rows
 from contracts.compute import Cause, CauseKind, EmissionCalculated, EmissionUnresolved, Source
 from kernel.endpoints import CallContext
 from kernel.envelope import RecordedEvent
@@ -106,6 +108,7 @@ class EmissionWorkflow:
             received.format,
             Method(),
             grid,
+            _rows_kept(received),
         )
         source = Source(
             kind="request_log",
@@ -136,6 +139,20 @@ class EmissionWorkflow:
         expected = {stream: previous.version if previous else 0}
         for recorded in await self.store.append([new], expected_versions=expected, conn=conn):
             await self.models.apply(recorded, conn)
+
+
+def _rows_kept(
+    received: inv.RequestLogReceived,
+) -> Callable[[pa.RecordBatch], pa.RecordBatch] | None:
+    """The filter leaving out the rows the log's schema check rejected (when it did).
+
+    One version of the rules exists (`log_rows.RULES`); a new one must keep the old applicable.
+    """
+    check = received.schema_check
+    if check is None or check.rows_rejected == 0:
+        return None
+    period = (received.period_start, received.period_end)
+    return lambda batch: log_rows.keep_valid(batch, period)
 
 
 def _log_event(

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts.audit import history_spec, verify_spec
+from contracts.inventory import UPCASTERS
 from kernel.consumer import Consumer, Subscription
 from kernel.naming import events_stream, events_subject
 from kernel.process import ServiceDefinition, Wiring
@@ -56,7 +57,9 @@ def _consumer(wiring: Wiring, js: Any, service: str, types: list[str], handler: 
         stream=events_stream(ns, service),
         subjects=[events_subject(ns, service, t) for t in types],
     )
-    return Consumer(wiring.engine, NAME, js, subscription, handler, namespace=ns)
+    return Consumer(
+        wiring.engine, NAME, js, subscription, handler, namespace=ns, upcasters=UPCASTERS
+    )
 
 
 definition = ServiceDefinition(

@@ -11,8 +11,10 @@ import asyncio
 import hashlib
 import io
 import tempfile
+from collections.abc import Callable
 from typing import IO, Any
 
+import pyarrow as pa
 from nats.js import JetStreamContext
 
 from services.compute.core import EmissionAccumulator, EmissionResult, GridIntensities, Method
@@ -37,8 +39,11 @@ class _Hashing(io.RawIOBase):
 async def compute_log(
     js: JetStreamContext, bucket: str, object_name: str, declared_sha256: str,
     log_format: LogFormat, method: Method, grid: GridIntensities,
+    keep: Callable[[pa.RecordBatch], pa.RecordBatch] | None = None,
 ) -> EmissionResult | str:  # fmt: skip
-    """The log's emissions, or why it cannot be computed (missing file, hash mismatch)."""
+    """The log's emissions, or why it cannot be computed (missing file, hash mismatch).
+
+    `keep`, when given, filters each batch first (the rows a schema check rejected go)."""
     with tempfile.TemporaryFile() as spool:
         hashing = _Hashing(spool)
         store = await js.object_store(bucket)
@@ -46,13 +51,14 @@ async def compute_log(
         if hashing.sha256.hexdigest() != declared_sha256.lower():
             return f"file {object_name} does not match its declared SHA-256"
         spool.seek(0)
-        return await asyncio.to_thread(_accumulate, spool, log_format, method, grid)
+        return await asyncio.to_thread(_accumulate, spool, log_format, method, grid, keep)
 
 
 def _accumulate(
-    spool: IO[bytes], log_format: LogFormat, method: Method, grid: GridIntensities
-) -> EmissionResult:
+    spool: IO[bytes], log_format: LogFormat, method: Method, grid: GridIntensities,
+    keep: Callable[[pa.RecordBatch], pa.RecordBatch] | None,
+) -> EmissionResult:  # fmt: skip
     accumulator = EmissionAccumulator(method, grid, path="eco")
     for batch in batches(spool, log_format):  # type: ignore[arg-type]
-        accumulator.add(batch)
+        accumulator.add(batch if keep is None else keep(batch))
     return accumulator.result()

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 from nats.js.client import JetStreamContext
-from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from contracts import inventory as c
 from kernel.endpoints import CallContext
 from kernel.envelope import NewEvent, RecordedEvent, new_event_id
-from kernel.errors import ConcurrencyConflict, IdempotencyKeyReused, RequestRefused
-from kernel.events import DomainEvent
+from kernel.errors import ConcurrencyConflict, RequestRefused
 from kernel.runtime import Route
 from kernel.store import EventStore, IdempotencyKey, request_fingerprint
 from services.inventory import queries
-from services.inventory.campaigns import decide_opening, decide_submission
+from services.inventory.appending import append_projected, key_reused, on_own_stream, view_of
+from services.inventory.campaign_handlers import Campaigns
 from services.inventory.domain import (
     check_batch,
     decide_correction,
@@ -29,8 +28,6 @@ from services.inventory.domain import (
 )
 from services.inventory.projections import Ledger
 from services.inventory.request_logs import StoredObject, read_back
-
-V = TypeVar("V", bound=BaseModel)
 
 
 class Inventory:
@@ -55,8 +52,7 @@ class Inventory:
             Route(c.GET, self.get),
             Route(c.LIST, self.list_activities),
             Route(c.REGISTER_REQUEST_LOG, self.register_request_log),
-            Route(c.OPEN_CAMPAIGN, self.open_campaign),
-            Route(c.SUBMIT_FORM, self.submit_form),
+            *Campaigns(self.store, self.ledger).routes(),
         ]
 
     async def record(self, ctx: CallContext, req: c.RecordActivities) -> c.RecordOutcome:
@@ -68,10 +64,10 @@ class Inventory:
             return c.RecordOutcome(
                 activity_ids=ids, accepted=0, rejected=checked.rejected, stored=False
             )
-        events = [_on_own_stream(recorded(a, new_event_id()), ctx) for _, a in checked.accepted]
+        events = [on_own_stream(recorded(a, new_event_id()), ctx) for _, a in checked.accepted]
         fingerprint = request_fingerprint(c.RECORD.verb, req.defaults, req.activities)
         key = IdempotencyKey(f"record:{req.idempotency_key}", fingerprint)
-        stored = await self._append(events, key, _key_reused(req.idempotency_key, "batch"))
+        stored = await self._append(events, key, key_reused(req.idempotency_key, "batch"))
         for (index, _), event in zip(checked.accepted, stored, strict=True):
             ids[index] = UUID(event.payload["activity_id"])
         return c.RecordOutcome(
@@ -111,41 +107,31 @@ class Inventory:
     async def register_request_log(
         self, ctx: CallContext, req: c.RegisterRequestLog
     ) -> c.RequestLogView:
-        """Check the uploaded object is there with the declared hash, then record it."""
+        """Check the uploaded object (hash, then every row), then record it with its check."""
         refuse_on(period_problems(req.period_start, req.period_end))
-        found = await read_back(self.js, self.namespace, ctx.tenant_id, req)
+        async with self.engine.connect() as conn:
+            registered = await queries.request_log_registered(
+                conn, self.ledger.t, ctx.tenant_id, req.object_name
+            )
+        found = await read_back(
+            self.js, self.namespace, ctx.tenant_id, req, remove_refused=not registered
+        )
         event = _received(req, found, c.request_log_bucket(self.namespace))
-        fingerprint = request_fingerprint({**req.model_dump(mode="json"), "sha256": found.sha256})
+        # The default mode stays out of the fingerprint: registrations from before modes match.
+        asked = req.model_dump(
+            mode="json", exclude={"bad_rows"} if req.bad_rows == "refuse" else None
+        )
+        fingerprint = request_fingerprint({**asked, "sha256": found.sha256})
         key = IdempotencyKey(f"request_log:{req.object_name}", fingerprint)
         reused = RequestRefused(
             "already_registered",
             f"object {req.object_name!r} is already registered with another hash, format, "
-            "period or site",
+            "period, site or bad-row mode",
             "object_name",
         )
-        stored = await self._append([_on_own_stream(event, ctx)], key, reused)
+        stored = await self._append([on_own_stream(event, ctx)], key, reused)
         received = c.RequestLogReceived.from_recorded(stored[0])
-        return _view(c.RequestLogView, received)
-
-    async def open_campaign(self, ctx: CallContext, req: c.OpenCampaign) -> c.CampaignView:
-        opened = decide_opening(req, new_event_id())
-        await self._append([_on_own_stream(opened, ctx)])
-        return _view(c.CampaignView, opened)
-
-    async def submit_form(self, ctx: CallContext, req: c.SubmitForm) -> c.SubmissionView:
-        """The form and the activities its answers stand for, appended together."""
-        async with self.engine.connect() as conn:
-            campaign = await queries.campaign(conn, self.ledger.t, ctx.tenant_id, req.campaign_id)
-        submitted, activities = decide_submission(campaign, req, ctx.actor, new_event_id)
-        form_event = _on_own_stream(submitted, ctx)
-        caused = [_on_own_stream(a, ctx, form_event.event_id) for a in activities]
-        key, reused = None, None
-        if req.idempotency_key is not None:
-            fingerprint = request_fingerprint(c.SUBMIT_FORM.verb, req.model_dump(mode="json"))
-            key = IdempotencyKey(f"form:{req.idempotency_key}", fingerprint)
-            reused = _key_reused(req.idempotency_key, "form")
-        stored = await self._append([form_event, *caused], key, reused)
-        return _view(c.SubmissionView, c.FormSubmitted.from_recorded(stored[0]))
+        return view_of(c.RequestLogView, received)
 
     async def _change(
         self,
@@ -174,15 +160,10 @@ class Inventory:
         idempotency: IdempotencyKey | None = None,
         reused: RequestRefused | None = None,
     ) -> list[RecordedEvent]:
-        """Append and project in one transaction (a replayed append projects nothing new)."""
         async with self.engine.begin() as conn:
-            try:
-                stored = await self.store.append(events, idempotency=idempotency, conn=conn)
-            except IdempotencyKeyReused as error:
-                raise (reused or RequestRefused(error.code, str(error))) from None
-            if stored[0].event_id == events[0].event_id:
-                await self.ledger.apply_many(stored, conn)
-            return stored
+            return await append_projected(
+                self.store, self.ledger, conn, events, idempotency, reused
+            )
 
 
 def refuse_if_unanswerable(items: int, rejected: Sequence[c.Rejection], limit: int) -> None:
@@ -200,35 +181,6 @@ def refuse_if_unanswerable(items: int, rejected: Sequence[c.Rejection], limit: i
     )
 
 
-def _key_reused(key: str, what: str) -> RequestRefused:
-    return RequestRefused(
-        "idempotency_key_reused",
-        f"idempotency key {key!r} was already used for a different {what}; "
-        f"use a new key for a new {what}",
-        "idempotency_key",
-    )
-
-
-def _view(view: type[V], event: DomainEvent) -> V:
-    """The fields of `event` that `view` shows."""
-    return view.model_validate(event.model_dump(include=set(view.model_fields)))
-
-
-_STREAM_IDS = {
-    c.ActivityRecorded: ("activity", "activity_id"),
-    c.CampaignOpened: ("campaign", "campaign_id"),
-    c.FormSubmitted: ("submission", "submission_id"),
-    c.RequestLogReceived: ("request_log", "log_id"),
-}
-
-
-def _on_own_stream(event: DomainEvent, ctx: CallContext, cause: UUID | None = None) -> NewEvent:
-    """`event` on its aggregate's stream, `<aggregate>-<uuid>`."""
-    aggregate, id_field = _STREAM_IDS[type(event)]
-    stream = f"{aggregate}-{getattr(event, id_field)}"
-    return event.to_new_event(stream, ctx, causation_id=cause)
-
-
 def _received(req: c.RegisterRequestLog, found: StoredObject, bucket: str) -> c.RequestLogReceived:
     return c.RequestLogReceived(
         log_id=new_event_id(),
@@ -240,5 +192,6 @@ def _received(req: c.RegisterRequestLog, found: StoredObject, bucket: str) -> c.
         period_start=req.period_start,
         period_end=req.period_end,
         site=req.site,
-        row_count=found.row_count,
+        row_count=found.check.rows_checked,
+        schema_check=found.check,
     )

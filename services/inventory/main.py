@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts.audit import history_spec, verify_spec
+from contracts.inventory import UPCASTERS
 from kernel.process import ServiceDefinition, Wiring
 from kernel.runtime import Route
 from services.inventory.handlers import Inventory
@@ -22,6 +23,7 @@ definition = ServiceDefinition(
     name="inventory",
     version="0.1.0",
     migrations=Path(__file__).parent / "migrations",
+    upcasters=UPCASTERS,
     routes=routes,
     audit=(history_spec("inventory"), verify_spec("inventory")),
 )

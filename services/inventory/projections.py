@@ -15,12 +15,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from contracts.campaigns import CampaignClosed, CampaignOpened, FormSubmitted
 from contracts.inventory import (
     ActivityCorrected,
     ActivityRecorded,
     ActivityRetracted,
-    CampaignOpened,
-    FormSubmitted,
     RequestLogReceived,
 )
 from kernel.envelope import RecordedEvent
@@ -49,6 +48,11 @@ def ledger_tables(schema: str) -> LedgerTables:
             sa.Column("period_end", sa.Date, nullable=False),
             sa.Column("questions", JSONB, nullable=False),
             sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("template", JSONB),
+            sa.Column("headcount", sa.Integer),
+            sa.Column("closed_at", sa.DateTime(timezone=True)),
+            sa.Column("respondents", sa.Integer),
+            sa.Column("factor", sa.Float),
         ),
         submissions=sa.Table(
             "form_submissions", md,
@@ -103,6 +107,7 @@ def _request_logs(md: sa.MetaData) -> sa.Table:
         sa.Column("site", sa.Text, nullable=False),
         sa.Column("row_count", sa.BigInteger),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("schema_check", JSONB),
     )  # fmt: skip
 
 
@@ -146,8 +151,19 @@ class Ledger:
             await conn.execute(self.t.campaigns.insert(), _campaign_row(event))
         elif event.type == FormSubmitted.event_type:
             await conn.execute(self.t.submissions.insert(), _submission_row(event))
+        elif event.type == CampaignClosed.event_type:
+            await self._close(CampaignClosed.from_recorded(event), event, conn)
         elif event.type == RequestLogReceived.event_type:
             await conn.execute(self.t.request_logs.insert(), _request_log_row(event))
+
+    async def _close(
+        self, closed: CampaignClosed, event: RecordedEvent, conn: AsyncConnection
+    ) -> None:
+        table = self.t.campaigns
+        changes = {"closed_at": event.recorded_at, "respondents": closed.respondents}
+        changes |= {"factor": closed.factor, "headcount": closed.headcount}
+        query = table.update().where(table.c.campaign_id == closed.campaign_id)
+        await conn.execute(query.values(**changes))
 
     async def _update(
         self,
@@ -180,11 +196,13 @@ def _activity_row(event: RecordedEvent) -> dict[str, Any]:
 
 def _campaign_row(event: RecordedEvent) -> dict[str, Any]:
     opened = CampaignOpened.from_recorded(event)
-    row = opened.model_dump(exclude={"questions"})
+    row = opened.model_dump(exclude={"questions", "template"})
     questions = [q.model_dump(mode="json") for q in opened.questions]
+    template = None if opened.template is None else opened.template.model_dump(mode="json")
     return {
         **row,
         "questions": questions,
+        "template": template,
         "tenant_id": event.tenant_id,
         "opened_at": event.recorded_at,
     }

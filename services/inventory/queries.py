@@ -5,20 +5,17 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from contracts.inventory import (
-    ActivityPage,
-    ActivityView,
-    CampaignOpened,
-    CampaignQuestion,
-    ListActivities,
-)
+from contracts.campaigns import CampaignOpened, CampaignQuestion, CampaignTemplate
+from contracts.inventory import ActivityPage, ActivityView, ListActivities
 from kernel.errors import RequestRefused
+from services.inventory.closing import Answered, SubmittedForm
 from services.inventory.domain import ActivityState
 from services.inventory.projections import LedgerTables
 
@@ -88,24 +85,77 @@ def _filters(table: sa.Table, request: ListActivities) -> list[sa.ColumnElement[
     return found
 
 
+@dataclass(frozen=True)
+class CampaignState:
+    opened: CampaignOpened
+    closed: bool
+
+
 async def campaign(
-    conn: AsyncConnection, t: LedgerTables, tenant_id: str, campaign_id: UUID
-) -> CampaignOpened:
+    conn: AsyncConnection,
+    t: LedgerTables,
+    tenant_id: str,
+    campaign_id: UUID,
+    lock: Literal["share", "update"] | None = None,
+) -> CampaignState:
+    """The campaign; with `lock`, its row stays locked until `conn`'s transaction ends (a
+    form takes it shared, closing exclusive: no form slips in while a campaign closes)."""
     table = t.campaigns
     query = sa.select(table).where(table.c.tenant_id == tenant_id)
-    row = (await conn.execute(query.where(table.c.campaign_id == campaign_id))).first()
+    query = query.where(table.c.campaign_id == campaign_id)
+    if lock is not None:
+        query = query.with_for_update(read=lock == "share")
+    row = (await conn.execute(query)).first()
     if row is None:
         raise RequestRefused(
             "not_found", f"there is no campaign {campaign_id} in this organisation", "campaign_id"
         )
     m = row._mapping
-    return CampaignOpened(
+    template = m["template"]
+    opened = CampaignOpened(
         campaign_id=m["campaign_id"],
         name=m["name"],
         period_start=m["period_start"],
         period_end=m["period_end"],
         questions=[CampaignQuestion.model_validate(q) for q in m["questions"]],
+        template=None if template is None else CampaignTemplate.model_validate(template),
+        headcount=m["headcount"],
     )
+    return CampaignState(opened, m["closed_at"] is not None)
+
+
+async def campaign_forms(
+    conn: AsyncConnection, t: LedgerTables, tenant_id: str, campaign_id: UUID
+) -> list[SubmittedForm]:
+    """The campaign's forms in submission order, with their activities as they stand now
+    (retracted ones left out)."""
+    forms = t.submissions
+    query = sa.select(forms.c.submission_id, forms.c.activity_ids).where(
+        forms.c.tenant_id == tenant_id, forms.c.campaign_id == campaign_id
+    )
+    rows = (await conn.execute(query.order_by(forms.c.submitted_at))).all()
+    live = await _live_activities(conn, t, tenant_id, [a for r in rows for a in r.activity_ids])
+    return [
+        SubmittedForm(r.submission_id, [live[a] for a in r.activity_ids if a in live]) for r in rows
+    ]
+
+
+async def _live_activities(
+    conn: AsyncConnection, t: LedgerTables, tenant_id: str, ids: list[str]
+) -> dict[str, Answered]:
+    table = t.activities
+    found: dict[str, Answered] = {}
+    for start in range(0, len(ids), 5000):  # a bounded number of parameters per statement
+        query = sa.select(table).where(
+            table.c.tenant_id == tenant_id,
+            table.c.activity_id.in_([UUID(i) for i in ids[start : start + 5000]]),
+            table.c.status != "retracted",
+        )
+        for m in (r._mapping for r in await conn.execute(query)):
+            found[str(m["activity_id"])] = Answered(
+                m["kind"], m["quantity"], m["unit"], m["site"], m["region"]
+            )
+    return found
 
 
 def encode_cursor(seq: int) -> str:
@@ -127,3 +177,14 @@ def decode_cursor(cursor: str) -> int:
 
 def _view(m: Any) -> ActivityView:
     return ActivityView.model_validate({name: m[name] for name in ActivityView.model_fields})
+
+
+async def request_log_registered(
+    conn: AsyncConnection, t: LedgerTables, tenant_id: str, object_name: str
+) -> bool:
+    """Whether this tenant registered an object of that name already."""
+    table = t.request_logs
+    query = sa.select(table.c.log_id).where(
+        table.c.tenant_id == tenant_id, table.c.object_name == object_name
+    )
+    return (await conn.execute(query.limit(1))).first() is not None

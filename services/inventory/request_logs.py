@@ -1,37 +1,49 @@
-"""Request-log files in the JetStream object store: upload, and hash-check before registering.
+"""Request-log files in the JetStream object store: upload, then check before registering.
 
 Object names are `<tenant>/<name>`: a tenant can only register files put under its own prefix.
-Checking streams the object through SHA-256 chunk by chunk, so memory stays bounded.
+Checking copies the object to a temporary file through SHA-256, then reads it back in record
+batches through the row rules: memory stays bounded whatever the file's size.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import io
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pyarrow as pa
+import pyarrow.csv as pcsv
+import pyarrow.json as pjson
 import pyarrow.parquet as pq
 from nats.js.client import JetStreamContext
 from nats.js.errors import BucketNotFoundError, DigestMismatchError, ObjectNotFoundError
 from nats.js.object_store import ObjectStore
 
-from contracts.inventory import LogFormat, RegisterRequestLog, request_log_bucket
+from contracts.inventory import LogCheck, LogFormat, RegisterRequestLog, request_log_bucket
 from kernel.errors import RequestRefused
+from services.inventory.log_check import check_log, refuse_bad_rows
+from services.inventory.object_chunks import read_object
 
-FOOTER_LIMIT = 1 << 20  # Parquet footers larger than this go without a row count
-PARQUET_MAGIC = b"PAR1"
+# Read as compute reads (services/compute/request_logs.py): the same block size, so the same
+# type inference, so a file compute could not parse is refused here rather than registered.
+PARQUET_BATCH_ROWS = 65_536
+BLOCK_BYTES = 8 << 20
+READ_BUFFER = 1 << 20
+TEXT_COLUMNS = ("client_country", "server_country", "cloud_region", "device")
+REFUSED_CONTENT = ("invalid_rows", "invalid_columns", "invalid_format")
 
 
 @dataclass(frozen=True)
 class StoredObject:
-    """What reading an object back told us: its size, content hash and (maybe) row count."""
+    """What reading an object back told us: its size, content hash and schema check."""
 
     size: int
     sha256: str
-    row_count: int | None
+    check: LogCheck
 
 
 def object_name(tenant_id: str, name: str) -> str:
@@ -51,9 +63,18 @@ async def upload_request_log(
 
 
 async def read_back(
-    js: JetStreamContext, namespace: str, tenant_id: str, declared: RegisterRequestLog
+    js: JetStreamContext,
+    namespace: str,
+    tenant_id: str,
+    declared: RegisterRequestLog,
+    *,
+    remove_refused: bool,
 ) -> StoredObject:
-    """The object, streamed through SHA-256, if it is the tenant's and has the declared hash."""
+    """The object checked, if it is the tenant's and has the declared hash.
+
+    With `remove_refused` (never for an object registered already), an object refused for
+    its content (rows, columns, format) is deleted from the store.
+    """
     name = declared.object_name
     if not name.startswith(object_name(tenant_id, "")):
         raise RequestRefused(
@@ -61,29 +82,75 @@ async def read_back(
             f"request-log objects of this organisation are named {tenant_id}/<name>",
             "object_name",
         )
-    hasher = await _streamed(js, namespace, name, declared.format)
-    found = hasher.digest.hexdigest()
-    if found != declared.sha256.lower():
-        raise RequestRefused(
-            "sha256_mismatch", f"the object's SHA-256 is {found}, not the declared one", "sha256"
-        )
-    return StoredObject(hasher.size, found, hasher.rows())
+    with tempfile.TemporaryFile() as spool:
+        size, found = await _fetch(js, namespace, name, spool)
+        if found != declared.sha256.lower():
+            raise RequestRefused(
+                "sha256_mismatch",
+                f"the object's SHA-256 is {found}, not the declared one",
+                "sha256",
+            )
+        spool.seek(0)
+        try:
+            check = await asyncio.to_thread(_check, spool, declared)
+        except RequestRefused as refused:
+            if remove_refused and refused.code in REFUSED_CONTENT:
+                await _remove(js, namespace, name)
+            raise
+    return StoredObject(size, found, check)
 
 
-async def _streamed(
-    js: JetStreamContext, namespace: str, name: str, log_format: LogFormat
-) -> _Hasher:
-    hasher = _Hasher(log_format)
+async def _fetch(
+    js: JetStreamContext, namespace: str, name: str, sink: IO[bytes]
+) -> tuple[int, str]:
+    """The object copied to `sink`: its size and SHA-256."""
     try:
         store = await _bucket(js, namespace, create=False)
-        await store.get(name, writeinto=hasher)
+        return await read_object(js, store, name, sink)
     except (ObjectNotFoundError, BucketNotFoundError):
         raise _missing(name, namespace) from None
     except DigestMismatchError:
         raise RequestRefused(
             "corrupt_object", f"object {name!r} does not match its stored digest", "object_name"
         ) from None
-    return hasher
+
+
+async def _remove(js: JetStreamContext, namespace: str, name: str) -> None:
+    """Nothing of a refused file stays: its object goes too."""
+    store = await _bucket(js, namespace, create=False)
+    await store.delete(name)
+
+
+def _check(spool: IO[bytes], declared: RegisterRequestLog) -> LogCheck:
+    period = (declared.period_start, declared.period_end)
+    check = check_log(_batches(spool, declared.format), period, declared.bad_rows)
+    refuse_bad_rows(check)
+    return check
+
+
+def _batches(source: IO[bytes], log_format: LogFormat) -> Iterator[pa.RecordBatch]:
+    """The file's record batches; `RequestRefused` naming the format when it cannot be read."""
+    try:
+        if log_format == "parquet":
+            # pre_buffer (the default) keeps every range read until the file is closed:
+            # memory would grow with the file. A 1 MiB buffered stream reads as it goes.
+            parquet = pq.ParquetFile(source, pre_buffer=False, buffer_size=READ_BUFFER)
+            yield from parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS)
+        elif log_format == "csv":
+            types = dict.fromkeys(TEXT_COLUMNS, pa.string())
+            yield from pcsv.open_csv(
+                source,
+                read_options=pcsv.ReadOptions(block_size=BLOCK_BYTES),
+                convert_options=pcsv.ConvertOptions(column_types=types),
+            )
+        else:
+            options = pjson.ReadOptions(block_size=BLOCK_BYTES)
+            yield from pjson.open_json(source, read_options=options)
+    except (pa.ArrowException, OSError) as error:
+        reason = str(error).splitlines()[0]
+        raise RequestRefused(
+            "invalid_format", f"the file cannot be read as {log_format}: {reason}", "format"
+        ) from None
 
 
 def _file_sha256(path: Path) -> str:
@@ -106,58 +173,3 @@ async def _bucket(js: JetStreamContext, namespace: str, *, create: bool) -> Obje
         return await js.object_store(bucket)
     except BucketNotFoundError:
         return await js.create_object_store(bucket)
-
-
-class _Hasher(io.BufferedIOBase):
-    """A write-only sink: hashes what it is given, and keeps what a row count needs.
-
-    NDJSON rows are counted as lines; a Parquet file's row count is in its footer, so the
-    last `FOOTER_LIMIT` bytes are kept. CSV rows are not counted: a quoted field may hold
-    newlines, so only a full parse would know.
-    """
-
-    def __init__(self, log_format: LogFormat) -> None:
-        super().__init__()
-        self.format = log_format
-        self.digest = hashlib.sha256()
-        self.size = 0
-        self.newlines = 0
-        self.tail = bytearray(b"\n")
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: bytes) -> int:  # type: ignore[override]
-        self.digest.update(data)
-        self.size += len(data)
-        if self.format == "ndjson":
-            self.newlines += data.count(b"\n")
-        self.tail += data
-        if len(self.tail) > 2 * FOOTER_LIMIT:
-            del self.tail[:-FOOTER_LIMIT]
-        return len(data)
-
-    def rows(self) -> int | None:
-        if self.format == "ndjson":
-            return self.newlines + (0 if self.tail.endswith(b"\n") else 1)
-        if self.format == "parquet":
-            return _parquet_rows(bytes(self.tail[-FOOTER_LIMIT:]))
-        return None
-
-
-def _parquet_rows(tail: bytes) -> int | None:
-    """Rows in the Parquet file ending with `tail`; None when its footer is not all there."""
-    if len(tail) < 12 or tail[-4:] != PARQUET_MAGIC:
-        raise RequestRefused(
-            "invalid_format", "the object is not a Parquet file (no PAR1 footer)", "format"
-        )
-    footer = int.from_bytes(tail[-8:-4], "little")
-    if footer + 8 > len(tail):
-        return None
-    try:
-        metadata = pq.read_metadata(pa.BufferReader(PARQUET_MAGIC + tail[-(footer + 8) :]))
-    except (pa.ArrowException, OSError):
-        raise RequestRefused(
-            "invalid_format", "the object's Parquet footer cannot be read", "format"
-        ) from None
-    return int(metadata.num_rows)

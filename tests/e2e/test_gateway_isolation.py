@@ -62,7 +62,7 @@ PUBLISH = """mutation($v: FactorValuesInput!) { publishFactor(idempotencyKey: "o
   factor: {activityKind: "commute_bike", component: "total", values: $v}) { factorId } }"""
 OPEN = """mutation { openCampaign(name: "a's", periodStart: "2024-01-01", periodEnd: "2025-01-01",
   questions: [{questionId: "km", prompt: "km", kind: "commute_bus_diesel", unit: "km"}]) { id } }"""
-LOG_ROW = b'{"bytes": 1000, "client_country": "FRA", "server_country": "FRA"}\n'
+LOG_ROW = b'{"bytes": 1000, "client_country": "FRA", "server_country": "FRA", "device": "laptop"}\n'
 GENERATE = """mutation($input: GenerateReportInput!) { generateReport(input: $input) { id } }"""
 REPORT = {
     "organisation": {"name": "A", "identifier": "969500T3MBS4SQAMHJ45"},

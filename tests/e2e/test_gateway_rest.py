@@ -116,7 +116,7 @@ async def test_a_request_log_streams_into_the_bucket_and_is_registered(stack: St
     tenant = organisation()
     key = await stack.key(tenant, "integrator")
     body = b"".join(
-        b'{"bytes": %d, "client_country": "FRA", "server_country": "DEU"}\n' % i
+        b'{"bytes": %d, "client_country": "FRA", "server_country": "DEU", "device": "laptop"}\n' % i
         for i in range(50_000)
     )
 

@@ -5,36 +5,37 @@ from uuid import uuid4
 
 import pytest
 
+from contracts import campaigns as cp
 from contracts import inventory as c
 from kernel.errors import RemoteError
 from tests.integration.inventory.conftest import ADMIN, INTEGRATOR, OTHER_TENANT, VIEWER, Running
 
-COMMUTING = c.OpenCampaign(
+COMMUTING = cp.OpenCampaign(
     name="Commuting survey 2025",
     period_start=date(2025, 1, 1),
     period_end=date(2026, 1, 1),
     questions=[
-        c.CampaignQuestion(question_id="bus_km", prompt="km by bus per week",
+        cp.CampaignQuestion(question_id="bus_km", prompt="km by bus per week",
                            kind="commute_bus_diesel", unit="km", scale=47),
-        c.CampaignQuestion(question_id="bike_mi", prompt="miles by bike per week",
+        cp.CampaignQuestion(question_id="bike_mi", prompt="miles by bike per week",
                            kind="commute_bike", unit="mile", scale=47),
     ],
 )  # fmt: skip
 
 
-def form(campaign_id, *answers: tuple[str, float]) -> c.SubmitForm:
-    return c.SubmitForm(
+def form(campaign_id, *answers: tuple[str, float]) -> cp.SubmitForm:
+    return cp.SubmitForm(
         campaign_id=campaign_id,
         site="paris-hq",
         region="FRA",
-        answers=[c.FormAnswer(question_id=q, quantity=v) for q, v in answers],
+        answers=[cp.FormAnswer(question_id=q, quantity=v) for q, v in answers],
     )
 
 
 async def test_a_submitted_form_becomes_recorded_activities(inv: Running) -> None:
-    campaign = await inv.client.call(c.OPEN_CAMPAIGN, COMMUTING, ADMIN)
+    campaign = await inv.client.call(cp.OPEN_CAMPAIGN, COMMUTING, ADMIN)
     submission = await inv.client.call(
-        c.SUBMIT_FORM, form(campaign.campaign_id, ("bus_km", 20), ("bike_mi", 5)), VIEWER
+        cp.SUBMIT_FORM, form(campaign.campaign_id, ("bus_km", 20), ("bike_mi", 5)), VIEWER
     )
 
     page = await inv.client.call(c.LIST, c.ListActivities(), VIEWER)
@@ -50,51 +51,51 @@ async def test_a_submitted_form_becomes_recorded_activities(inv: Running) -> Non
         *["ActivityRecorded"] * 2,
     ]
     assert events[2].causation_id == events[1].event_id
-    assert c.FormSubmitted.from_recorded(events[1]).respondent == VIEWER.actor
+    assert cp.FormSubmitted.from_recorded(events[1]).respondent == VIEWER.actor
 
 
 async def test_only_admin_or_compliance_opens_a_campaign(inv: Running) -> None:
     with pytest.raises(RemoteError) as refused:
-        await inv.client.call(c.OPEN_CAMPAIGN, COMMUTING, INTEGRATOR)
+        await inv.client.call(cp.OPEN_CAMPAIGN, COMMUTING, INTEGRATOR)
     assert refused.value.code == "forbidden"
     bad = COMMUTING.model_copy(update={"questions": [COMMUTING.questions[0].model_copy(
         update={"unit": "kWh"})]})  # fmt: skip
     with pytest.raises(RemoteError) as invalid:
-        await inv.client.call(c.OPEN_CAMPAIGN, bad, ADMIN)
+        await inv.client.call(cp.OPEN_CAMPAIGN, bad, ADMIN)
     assert (invalid.value.code, invalid.value.field) == ("invalid_unit", "questions.0.unit")
 
 
 async def test_a_bad_answer_refuses_the_whole_form(inv: Running) -> None:
-    campaign = await inv.client.call(c.OPEN_CAMPAIGN, COMMUTING, ADMIN)
+    campaign = await inv.client.call(cp.OPEN_CAMPAIGN, COMMUTING, ADMIN)
     answers = form(campaign.campaign_id, ("bus_km", 20), ("bike_mi", -1))
     with pytest.raises(RemoteError) as refused:
-        await inv.client.call(c.SUBMIT_FORM, answers, VIEWER)
+        await inv.client.call(cp.SUBMIT_FORM, answers, VIEWER)
     assert (refused.value.code, refused.value.field) == ("invalid_quantity", "answers.1.quantity")
     assert await inv.store.head_position() == 1
 
 
 async def test_a_form_for_another_tenants_or_no_campaign_is_not_found(inv: Running) -> None:
-    campaign = await inv.client.call(c.OPEN_CAMPAIGN, COMMUTING, ADMIN)
+    campaign = await inv.client.call(cp.OPEN_CAMPAIGN, COMMUTING, ADMIN)
     for campaign_id, ctx in ((campaign.campaign_id, OTHER_TENANT), (uuid4(), VIEWER)):
         with pytest.raises(RemoteError) as refused:
-            await inv.client.call(c.SUBMIT_FORM, form(campaign_id, ("bus_km", 1)), ctx)
+            await inv.client.call(cp.SUBMIT_FORM, form(campaign_id, ("bus_km", 1)), ctx)
         assert (refused.value.code, refused.value.field) == ("not_found", "campaign_id")
 
 
 async def test_a_resubmitted_form_with_its_key_answers_the_first_submission(inv: Running) -> None:
-    campaign = await inv.client.call(c.OPEN_CAMPAIGN, COMMUTING, ADMIN)
+    campaign = await inv.client.call(cp.OPEN_CAMPAIGN, COMMUTING, ADMIN)
     answers = form(campaign.campaign_id, ("bus_km", 20)).model_copy(
         update={"idempotency_key": "alice-2025"}
     )
-    first = await inv.client.call(c.SUBMIT_FORM, answers, VIEWER)
-    again = await inv.client.call(c.SUBMIT_FORM, answers, VIEWER)
+    first = await inv.client.call(cp.SUBMIT_FORM, answers, VIEWER)
+    again = await inv.client.call(cp.SUBMIT_FORM, answers, VIEWER)
 
     assert again == first and await inv.store.head_position() == 3
     changed = answers.model_copy(
-        update={"answers": [c.FormAnswer(question_id="bus_km", quantity=9)]}
+        update={"answers": [cp.FormAnswer(question_id="bus_km", quantity=9)]}
     )
     with pytest.raises(RemoteError) as refused:
-        await inv.client.call(c.SUBMIT_FORM, changed, VIEWER)
+        await inv.client.call(cp.SUBMIT_FORM, changed, VIEWER)
     assert (refused.value.code, refused.value.field) == (
         "idempotency_key_reused",
         "idempotency_key",

@@ -101,3 +101,42 @@ async def test_a_batch_with_too_many_rejections_to_answer_goes_in_halves(
     assert [r.index for r in summary.rejected] == list(range(0, 90, 3))
     assert {r.field for r in summary.rejected} == {"unit"}
     assert await inv.store.head_position() == 60
+
+
+async def test_an_xlsx_sheet_is_imported_row_by_row_with_dates_and_formulas(
+    inv: Running, nats_url: str, tmp_path: Path
+) -> None:
+    from datetime import datetime
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "notes"
+    sheet = book.create_sheet("bills")
+    sheet.append(["type", "amount", "unit", "period_start", "period_end", "site", "region"])
+    sheet.append(["electricity", 1200, "kWh", datetime(2025, 1, 1), datetime(2025, 2, 1),
+                  "paris-hq", "FRA"])  # fmt: skip
+    sheet.append([None] * 7)  # a blank row in between is no item
+    sheet.append(["electricity", -5, "kWh", "2025-01-01", "2025-02-01", "paris-hq", "FRA"])
+    sheet.append(["electricity", "=B2*2", "kWh", "2025-02-01", "2025-03-01", "lyon", "FRA"])
+    source, rejects = tmp_path / "bills.xlsx", tmp_path / "rejects.csv"
+    book.save(source)
+    args = ["import", str(source), "--tenant", "acme", "--sheet", "bills", "--rejects",
+            str(rejects), "--mapping", "type=kind", "--mapping", "amount=quantity"]  # fmt: skip
+    env = {"NATS_URL": nats_url, "EMPREINTE_NAMESPACE": inv.namespace}
+
+    result = await asyncio.to_thread(CliRunner().invoke, cli(), args, env=env)
+
+    assert result.exit_code == 1, result.output
+    assert "accepted: 1, rejected: 2" in result.output
+    with rejects.open() as file:
+        written = [(r["index"], r["field"]) for r in csv.DictReader(file)]
+    # openpyxl never computes formulas: a formula's value is the one the spreadsheet saved,
+    # and a file written by openpyxl has none, so that row lacks its quantity
+    assert written == [("1", "quantity"), ("2", "quantity")]
+    page = await inv.client.call(c.LIST, c.ListActivities(), VIEWER)
+    assert [(a.quantity, a.period_start.isoformat()) for a in page.items] == [(1200, "2025-01-01")]
+    missing = await asyncio.to_thread(
+        CliRunner().invoke, cli(), [*args[:4], "--sheet", "nope"], env=env
+    )
+    assert missing.exit_code == 2 and "no sheet 'nope'" in missing.output

@@ -3,7 +3,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from contracts.inventory import CampaignQuestion, FormAnswer, OpenCampaign, SubmitForm
+from contracts.campaigns import CampaignQuestion, FormAnswer, OpenCampaign, SubmitForm
 from kernel.errors import RequestRefused
 from services.inventory.campaigns import decide_opening, decide_submission
 
