@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.compute import core
+from services.compute import grouping
 from services.compute.core import EmissionAccumulator, compute_emissions
 from services.compute.grid import EMBER_CO2JS_0_19, GridIntensities
 from services.compute.methods import (
@@ -114,7 +114,8 @@ def test_full_and_eco_agree_when_keys_are_sorted_not_counted(
 ) -> None:
     log, method = case
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(core, "_DENSE_KEYS", 0)  # forces the np.unique branch of the eco path
+        patch.setattr(grouping, "_DENSE_KEYS", 0)  # forces the np.unique branch of the eco path
+        patch.setattr(grouping, "_DENSE_KEYS_PER_ROW", 0)
         eco = compute_emissions(log, method, GRID, path="eco")
     assert_same(eco, compute_emissions(log, method, GRID, path="full"))
 
