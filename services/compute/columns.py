@@ -82,6 +82,7 @@ class RequestLog:
     device: Categorical
     requests: float
     rows_without_exec_ms: int
+    numbers: Mapping[str, FloatArray]  # the number columns as read, for `refuse_infinite`
 
     @property
     def server_column(self) -> str:
@@ -121,17 +122,33 @@ class Columns:
 
 
 def read_log(columns: Columns, method: Method) -> RequestLog:
-    count = _optional_numeric(columns, "count")
+    numbers = _numbers(columns, method)
+    count = numbers.get("count")
+    if count is not None and not _within(count, 0.0):
+        _check(count, "count")
     client = _categorical(
         columns.required("client_country"), "client_country", _alpha3_in("client_country")
     )
     device = _devices(columns, method)
-    exec_ms, without = _exec_ms(columns, method, count)
+    exec_ms, without = _exec_ms(numbers.get("exec_ms"), count)
     requests = float(columns.size if count is None else np.sum(count))
     return RequestLog(
-        _bytes(columns, method, count), exec_ms, count, client, _servers(columns), device,
-        requests, without,
+        _bytes(numbers["bytes"], method, count), exec_ms, count, client, _servers(columns),
+        device, requests, without, numbers,
     )  # fmt: skip
+
+
+def _numbers(columns: Columns, method: Method) -> dict[str, FloatArray]:
+    """The number columns as float64, zero-copy where Arrow's buffers allow."""
+    numbers: dict[str, FloatArray] = {}
+    count = columns.get("count")
+    if count is not None:
+        numbers["count"] = _numeric(count, "count")
+    numbers["bytes"] = _numeric(columns.required("bytes"), "bytes")
+    if method.model == "measured-device":
+        exec_ms = columns.required("exec_ms", " (measured-device needs it)")
+        numbers["exec_ms"] = _numeric(exec_ms, "exec_ms")
+    return numbers
 
 
 def _single(values: Any) -> Any:
@@ -153,11 +170,28 @@ def _numeric(values: Any, name: str) -> FloatArray:
 
 
 def _within(values: FloatArray, floor: float) -> bool:
-    """No NaN, no infinity, nothing under ``floor``: two reductions, no temporary array."""
-    if len(values) == 0:
-        return True
-    low, high = values.min(), values.max()  # a NaN makes both NaN, so the test fails
-    return bool(low >= floor and high < np.inf)
+    """No NaN and nothing under ``floor``: one reduction, no temporary array.
+
+    Infinity is left to the path (`refuse_infinite`): the eco path sees it for free in its
+    sums per key, so the common case reads each number column only once here.
+    """
+    return len(values) == 0 or bool(values.min() >= floor)  # NaN < anything is False
+
+
+def refuse_infinite(log: RequestLog, *, given_sums_are_finite: bool | None = None) -> None:
+    """InputError naming the first infinite value of a number column, if there is one.
+
+    ``given_sums_are_finite``: the path already summed every column (eco); True skips the
+    look at the rows, False means some sum was not finite.
+    """
+    if given_sums_are_finite:
+        return
+    for name, values in log.numbers.items():
+        if given_sums_are_finite is None and (len(values) == 0 or values.max() < np.inf):
+            continue
+        _check(values, name, missing_allowed=name == "exec_ms")
+    if given_sums_are_finite is False:
+        raise InputError("bytes: the values are too large to add up")
 
 
 def _check(values: FloatArray, name: str, *, missing_allowed: bool = False) -> None:
@@ -170,18 +204,7 @@ def _check(values: FloatArray, name: str, *, missing_allowed: bool = False) -> N
         raise InputError(f"{name}: {reason} value {value} at row {row}")
 
 
-def _optional_numeric(columns: Columns, name: str) -> FloatArray | None:
-    values = columns.get(name)
-    if values is None:
-        return None
-    array = _numeric(values, name)
-    if not _within(array, 0.0):
-        _check(array, name)
-    return array
-
-
-def _bytes(columns: Columns, method: Method, count: FloatArray | None) -> FloatArray:
-    values = _numeric(columns.required("bytes"), "bytes")
+def _bytes(values: FloatArray, method: Method, count: FloatArray | None) -> FloatArray:
     floor = min_bytes_per_request(method)
     if not _within(values, floor):
         _check(values, "bytes")
@@ -190,12 +213,9 @@ def _bytes(columns: Columns, method: Method, count: FloatArray | None) -> FloatA
     return values if count is None else values * count
 
 
-def _exec_ms(
-    columns: Columns, method: Method, count: FloatArray | None
-) -> tuple[FloatArray | None, int]:
-    if method.model != "measured-device":
+def _exec_ms(values: FloatArray | None, count: FloatArray | None) -> tuple[FloatArray | None, int]:
+    if values is None:
         return None, 0
-    values = _numeric(columns.required("exec_ms", " (measured-device needs it)"), "exec_ms")
     without = 0
     if not _within(values, 0.0):
         _check(values, "exec_ms", missing_allowed=True)

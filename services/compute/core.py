@@ -111,7 +111,7 @@ def compute_emissions(
         rows=len(log.bytes),
         requests=log.requests,
         rows_without_exec_ms=log.rows_without_exec_ms,
-        bytes=float(np.sum(log.bytes)),
+        bytes=float(np.sum(groups.bytes)),
     )
 
 

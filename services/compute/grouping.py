@@ -14,7 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from services.compute.columns import BoolArray, Categorical, Groups, RequestLog
+from services.compute.columns import (
+    BoolArray,
+    Categorical,
+    Groups,
+    RequestLog,
+    refuse_infinite,
+)
 from services.compute.methods import Codes, FloatArray, IntArray
 
 # Up to this many possible keys, or this many per row, each sum is one array over every key.
@@ -34,6 +40,7 @@ class Names:
 
 def every_row(log: RequestLog, with_requests: bool) -> tuple[Groups, Names]:
     """Full path: each row is a group, its codes pointing into the names of the used values."""
+    refuse_infinite(log)
     rows = len(log.bytes)
     client, server, device = (_row_codes(c, rows) for c in _columns(log))
     requests = None
@@ -77,6 +84,7 @@ def distinct_keys(log: RequestLog, with_requests: bool) -> tuple[Groups, Names]:
     if with_requests:
         weights["requests"] = log.count if log.count is not None else 1.0
     keys, sums = _sum_per_key(key, space, weights)
+    refuse_infinite(log, given_sums_are_finite=all(np.isfinite(s).all() for s in sums.values()))
     client, rest = np.divmod(keys, sizes[1] * sizes[2])
     server, device = np.divmod(rest, sizes[2])
     raw = (client, server, device)

@@ -11,11 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.compute import grouping
-from services.compute.core import EmissionAccumulator, compute_emissions
+from services.compute.core import EmissionAccumulator, ServerAllocation, compute_emissions
 from services.compute.grid import EMBER_CO2JS_0_19, GridIntensities
 from services.compute.methods import (
     MODEL_DEFAULT,
     SWD_V3_VISIT,
+    ZERO,
     EmissionResult,
     Grams,
     Method,
@@ -40,6 +41,8 @@ METHODS = [
     Method("onebyte", green_hosting_factor=1),
     Method("measured-device"),
     Method("measured-device", green_hosting_factor=1, grid=SegmentGrid(user_device="IND")),
+    Method(server=ServerAllocation(Grams(5e3, 4e3, 7e3), Grams(1e3, 1e3, 1e3), 1e6)),
+    Method("measured-device", server=ServerAllocation(Grams(2.0, 1.0, 3.0), ZERO, 1e12, "bytes")),
 ]
 
 byte_counts = st.one_of(
