@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import resource
 import sys
 import time
@@ -84,6 +85,7 @@ def paths(table: pa.Table, method: Method, grid: GridIntensities, repeat: int) -
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     pa.set_cpu_count(1)  # one core: Arrow's own thread pool stays out of the figures
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     table, grid = synthetic_log(args.rows, args.seed)
     generated = time.perf_counter() - started
@@ -104,6 +106,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "python_per_row": loop,
         "ratios": ratios(swd, co2js, loop),
         "max_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        # The machine is shared: its load says how much to trust the absolute figures.
+        "load_average_1min": {"before": load_before, "after": os.getloadavg()[0]},
     }
 
 
@@ -158,8 +162,10 @@ def report(results: dict[str, Any]) -> None:
         value = figures.get(name)
         shown = "-" if value is None else f"{value:,.3g}"
         print(f"  goal {name}: {shown} (goal {GOALS[name]:,.3g}) {mark}")
+    load = results["load_average_1min"]
     print(f"  eco vs Python loop {figures['eco_vs_python_loop']:,.0f}x; "
-          f"max RSS {results['max_rss_bytes'] / 1e6:,.0f} MB")  # fmt: skip
+          f"max RSS {results['max_rss_bytes'] / 1e6:,.0f} MB; load average "
+          f"{load['before']:.1f} before, {load['after']:.1f} after")  # fmt: skip
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
