@@ -56,9 +56,11 @@ class Categorical:
 
     def used(self) -> BoolArray:
         """Which dictionary values some row uses (one pass over the codes)."""
-        if self.codes is None:
-            return np.ones(len(self.values), dtype=np.bool_)
-        return np.asarray(np.bincount(self.codes, minlength=len(self.values)) > 0)
+        used = np.ones(len(self.values), dtype=np.bool_)
+        if self.codes is not None:
+            used[:] = False
+            used[self.codes] = True  # a scatter takes any integer width; bincount converts
+        return used
 
     def labelled(self, used: BoolArray) -> tuple[IntArray, tuple[str, ...]]:
         """Code -> index into the names, and the names: used values, labels merged alike."""

@@ -204,8 +204,10 @@ def _summarise(
 
 def _by(codes: Codes, names: tuple[str, ...], total: Bounded) -> dict[str, Grams]:
     def per_name(weights: FloatArray) -> list[float]:
-        summed: list[float] = np.bincount(codes, weights, minlength=len(names)).tolist()
-        return summed
+        summed = np.zeros(len(names))
+        np.add.at(summed, codes, weights)  # any code width; bincount would convert to intp
+        listed: list[float] = summed.tolist()
+        return listed
 
     value = per_name(total.value)
     low, high = (value, value) if total.is_exact else (per_name(total.min), per_name(total.max))
