@@ -84,7 +84,15 @@ def paths(table: pa.Table, method: Method, grid: GridIntensities, repeat: int) -
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
+    threads = pa.cpu_count()
     pa.set_cpu_count(1)  # one core: Arrow's own thread pool stays out of the figures
+    try:
+        return _measure(args)
+    finally:
+        pa.set_cpu_count(threads)
+
+
+def _measure(args: argparse.Namespace) -> dict[str, Any]:
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
     table, grid = synthetic_log(args.rows, args.seed)
