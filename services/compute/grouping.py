@@ -18,6 +18,7 @@ from services.compute.columns import (
     BoolArray,
     Categorical,
     Groups,
+    InputError,
     RequestLog,
     refuse_infinite,
 )
@@ -114,6 +115,9 @@ def _combined_key(columns: Sequence[Categorical], sizes: list[int], rows: int) -
     Horner's form needs no scratch array.
     """
     space = sizes[0] * sizes[1] * sizes[2]
+    if space > 1 << 63:  # only dictionaries of millions of spellings each could get here
+        widest = max(zip(sizes, (c.column for c in columns), strict=True))
+        raise InputError(f"{widest[1]}: {widest[0]} distinct values, too many to group by")
     dtype = np.uint16 if space <= 1 << 16 else np.uint32 if space <= 1 << 32 else np.uint64
     first = columns[0].codes
     key: Codes = np.zeros(rows, dtype) if first is None else first.astype(dtype)

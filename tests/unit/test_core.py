@@ -389,3 +389,16 @@ def test_numpy_inputs_work_too() -> None:
         "server_country": np.array(["FRA", "FRA"], dtype=object),
     }
     assert compute_emissions(columns, Method(), EMBER_CO2JS_0_19).rows == 2
+
+
+def test_dictionaries_too_wide_to_group_are_refused_by_name() -> None:
+    spellings = pa.array(["FRA", *(str(i) for i in range(1, 3_000_000))])  # only FRA is used
+    codes = pa.array(np.zeros(2, dtype=np.int32))
+    wide = pa.DictionaryArray.from_arrays(codes, spellings)
+    columns: dict[str, Any] = {"bytes": [1.0, 2.0], "client_country": wide}
+    servers = pa.array(["FRA", *(str(i) for i in range(1, 2_000_000))])
+    columns["server_country"] = pa.DictionaryArray.from_arrays(codes, servers)
+    devices = pa.array(["laptop", *(str(i) for i in range(1, 2_000_000))])
+    columns["device"] = pa.DictionaryArray.from_arrays(codes, devices)
+    with pytest.raises(InputError, match="client_country: 3000000 distinct values"):
+        compute_emissions(columns, Method(), EMBER_CO2JS_0_19)
