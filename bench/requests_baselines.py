@@ -59,7 +59,9 @@ def _relative(a: float, b: float) -> float:
 # --- co2.js per call, in node ---------------------------------------------------------------
 
 
-def co2js_per_call(sample: pa.Table, grid: GridIntensities, install_dir: str) -> dict[str, Any]:
+def co2js_per_call(
+    sample: pa.Table, grid: GridIntensities, install_dir: str, repeat: int
+) -> dict[str, Any]:
     """co2.js's SWD v4 perByteTrace once per row, timed in node; or why it could not run."""
     problem = _co2js_ready(install_dir)
     if problem:
@@ -68,7 +70,7 @@ def co2js_per_call(sample: pa.Table, grid: GridIntensities, install_dir: str) ->
         rows_path = Path(scratch) / "rows.json"
         rows_path.write_text(json.dumps(_co2js_rows(sample, grid)))
         done = subprocess.run(
-            ["node", str(PER_CALL), install_dir, str(rows_path)],
+            ["node", str(PER_CALL), install_dir, str(rows_path), str(repeat)],
             capture_output=True, text=True, timeout=3600, check=False,
         )  # fmt: skip
     if done.returncode != 0:

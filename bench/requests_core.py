@@ -99,9 +99,9 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
     generated = time.perf_counter() - started
     by_method = {name: paths(table, m, grid, args.repeat) for name, m in METHODS.items()}
     swd = by_method["swd-v4"]
-    sample = table.slice(0, min(args.sample, table.num_rows))
-    co2js = baselines.co2js_per_call(sample, grid, args.co2js_dir)
-    loop = baselines.python_per_row(sample, grid)
+    co2js_rows = table.slice(0, min(args.co2js_sample, table.num_rows))
+    co2js = baselines.co2js_per_call(co2js_rows, grid, args.co2js_dir, args.repeat)
+    loop = baselines.python_per_row(table.slice(0, min(args.sample, table.num_rows)), grid)
     return {
         "rows": table.num_rows,
         "input_bytes": table.nbytes,
@@ -180,7 +180,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a small run, for the smoke test")
     parser.add_argument("--rows", type=int, default=None, help="default 20M (quick: 200k)")
-    parser.add_argument("--sample", type=int, default=None, help="co2.js and loop rows")
+    parser.add_argument("--sample", type=int, default=None, help="Python loop rows")
+    parser.add_argument("--co2js-sample", type=int, default=None, help="co2.js rows")
     parser.add_argument("--repeat", type=int, default=None)
     parser.add_argument("--seed", type=int, default=20260101)
     parser.add_argument("--co2js-dir", default=baselines.CO2JS_DIR, help="where co2.js is")
@@ -188,6 +189,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     quick = args.quick
     args.rows = args.rows or (200_000 if quick else 20_000_000)
     args.sample = args.sample or (5_000 if quick else 200_000)
+    args.co2js_sample = args.co2js_sample or (5_000 if quick else 1_000_000)
     args.repeat = args.repeat or (1 if quick else 3)
     return args
 

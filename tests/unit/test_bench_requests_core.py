@@ -14,7 +14,9 @@ def test_quick_run_measures_every_figure_and_the_baselines_agree_with_the_core(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("bench.common.RESULTS", tmp_path)  # leave the real results alone
-    results = requests_core.main(["--quick", "--rows", "20000", "--sample", "500"])
+    results = requests_core.main(
+        ["--quick", "--rows", "20000", "--sample", "500", "--co2js-sample", "500"]
+    )
     assert (tmp_path / "requests_core_quick.json").exists()
     assert results["rows"] == 20_000
     assert results["distinct"]["device"] == 4
