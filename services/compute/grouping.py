@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -27,6 +28,7 @@ from services.compute.methods import Codes, FloatArray, IntArray
 # Up to this many possible keys, or this many per row, each sum is one array over every key.
 _DENSE_KEYS = 1 << 20
 _DENSE_KEYS_PER_ROW = 2
+_CHUNK_ROWS = 1 << 16  # eco path: rows whose keys are made then summed while in cache
 
 
 @dataclass(frozen=True)
@@ -78,13 +80,12 @@ def distinct_keys(log: RequestLog, with_requests: bool) -> tuple[Groups, Names]:
     """Eco path: one group per key with any activity, its bytes, time and requests summed."""
     columns = _columns(log)
     sizes = [len(c.values) for c in columns]
-    key, space = _combined_key(columns, sizes, len(log.bytes))
     weights: dict[str, FloatArray | float] = {"bytes": log.bytes}
     if log.exec_ms is not None:
         weights["exec_ms"] = log.exec_ms
     if with_requests:
         weights["requests"] = log.count if log.count is not None else 1.0
-    keys, sums = _sum_per_key(key, space, weights)
+    keys, sums = _sum_per_key(Keys(columns, sizes, len(log.bytes)), weights)
     refuse_infinite(log, given_sums_are_finite=all(np.isfinite(s).all() for s in sums.values()))
     client, rest = np.divmod(keys, sizes[1] * sizes[2])
     server, device = np.divmod(rest, sizes[2])
@@ -108,44 +109,76 @@ def _used(column: Categorical, active: IntArray) -> BoolArray:
     return used if used.all() else column.used()
 
 
-def _combined_key(columns: Sequence[Categorical], sizes: list[int], rows: int) -> tuple[Codes, int]:
-    """((client · servers) + server) · devices + device, in the narrowest unsigned type.
+@dataclass(frozen=True)
+class Keys:
+    """A row's key: ((client · servers) + server) · devices + device (Horner: no scratch).
 
-    The narrowest key halves or quarters the memory traffic of every pass over the rows;
-    Horner's form needs no scratch array.
+    In the narrowest unsigned type that holds every possible key: that halves or quarters
+    the memory traffic of each pass over the rows.
     """
-    space = sizes[0] * sizes[1] * sizes[2]
-    if space > 1 << 63:  # only dictionaries of millions of spellings each could get here
-        widest = max(zip(sizes, (c.column for c in columns), strict=True))
-        raise InputError(f"{widest[1]}: {widest[0]} distinct values, too many to group by")
-    dtype = np.uint16 if space <= 1 << 16 else np.uint32 if space <= 1 << 32 else np.uint64
-    first = columns[0].codes
-    key: Codes = np.zeros(rows, dtype) if first is None else first.astype(dtype)
-    for column, size in zip(columns[1:], sizes[1:], strict=True):
-        if size > 1:
-            np.multiply(key, size, out=key, dtype=dtype, casting="unsafe")
-        if column.codes is not None:  # an absent column has the one code 0
-            np.add(key, column.codes, out=key, dtype=dtype, casting="unsafe")
-    return key, space
+
+    columns: Sequence[Categorical]
+    sizes: list[int]
+    rows: int
+
+    @property
+    def space(self) -> int:
+        space = self.sizes[0] * self.sizes[1] * self.sizes[2]
+        if space > 1 << 63:  # only dictionaries of millions of spellings each could get here
+            widest = max(zip(self.sizes, (c.column for c in self.columns), strict=True))
+            raise InputError(f"{widest[1]}: {widest[0]} distinct values, too many to group by")
+        return space
+
+    @property
+    def dtype(self) -> type[np.unsignedinteger[Any]]:
+        space = self.space
+        return np.uint16 if space <= 1 << 16 else np.uint32 if space <= 1 << 32 else np.uint64
+
+    def of(self, rows: slice, out: Codes) -> Codes:
+        """The keys of ``rows``, written into ``out`` (as long as the slice)."""
+        first = self.columns[0].codes
+        if first is None:
+            out[:] = 0
+        else:
+            np.copyto(out, first[rows], casting="unsafe")
+        for column, size in zip(self.columns[1:], self.sizes[1:], strict=True):
+            if size > 1:
+                np.multiply(out, size, out=out, dtype=out.dtype, casting="unsafe")
+            if column.codes is not None:  # an absent column has the one code 0
+                np.add(out, column.codes[rows], out=out, dtype=out.dtype, casting="unsafe")
+        return out
 
 
 def _sum_per_key(
-    key: Codes, space: int, weights: dict[str, FloatArray | float]
+    keys: Keys, weights: dict[str, FloatArray | float]
 ) -> tuple[IntArray, dict[str, FloatArray]]:
     """The keys with any activity and each weight summed per such key."""
-    keys: IntArray | None = None
-    index, size = key, space
-    if space > max(_DENSE_KEYS_PER_ROW * len(key), _DENSE_KEYS):
-        # too many possible keys for an array each: number the distinct ones (a sort)
-        keys, index = np.unique(key, return_inverse=True)
-        size = len(keys)
-    sums = {name: _added(index, size, w) for name, w in weights.items()}
-    active = np.zeros(size, dtype=np.bool_)
+    space = keys.space
+    if space <= max(_DENSE_KEYS_PER_ROW * keys.rows, _DENSE_KEYS):
+        found, sums = None, _dense_sums(keys, weights)
+    else:  # too many possible keys for an array each: number the distinct ones (a sort)
+        every = keys.of(slice(None), np.empty(keys.rows, keys.dtype))
+        found, index = np.unique(every, return_inverse=True)
+        sums = {name: _added(index, len(found), w) for name, w in weights.items()}
+    active = np.zeros(len(sums["bytes"]), dtype=np.bool_)
     for summed in sums.values():
         active |= summed != 0  # a key with no bytes, time or requests emits nothing
     where = np.flatnonzero(active)
-    found = where if keys is None else keys[where].astype(np.intp)
-    return found, {name: summed[where] for name, summed in sums.items()}
+    key = where if found is None else found[where].astype(np.intp)
+    return key, {name: summed[where] for name, summed in sums.items()}
+
+
+def _dense_sums(keys: Keys, weights: dict[str, FloatArray | float]) -> dict[str, FloatArray]:
+    """Sums over every possible key, rows taken a chunk at a time so each chunk's keys stay
+    in cache between being made and being used (and no key array over all rows exists)."""
+    sums = {name: np.zeros(keys.space, dtype=np.float64) for name in weights}
+    scratch = np.empty(min(keys.rows, _CHUNK_ROWS), keys.dtype)
+    for start in range(0, keys.rows, _CHUNK_ROWS):
+        rows = slice(start, start + _CHUNK_ROWS)
+        key = keys.of(rows, scratch[: min(keys.rows - start, _CHUNK_ROWS)])
+        for name, w in weights.items():
+            np.add.at(sums[name], key, w if isinstance(w, float) else w[rows])
+    return sums
 
 
 def _added(index: Codes, size: int, weights: FloatArray | float) -> FloatArray:

@@ -123,6 +123,18 @@ def test_full_and_eco_agree_when_keys_are_sorted_not_counted(
     assert_same(eco, compute_emissions(log, method, GRID, path="full"))
 
 
+@settings(max_examples=60, deadline=None)
+@given(request_logs(), st.integers(1, 9))
+def test_full_and_eco_agree_when_eco_sums_rows_in_small_chunks(
+    case: tuple[dict[str, list[Any]], Method], chunk_rows: int
+) -> None:
+    log, method = case
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(grouping, "_CHUNK_ROWS", chunk_rows)
+        eco = compute_emissions(log, method, GRID, path="eco")
+    assert_same(eco, compute_emissions(log, method, GRID, path="full"))
+
+
 @settings(max_examples=150, deadline=None)
 @given(request_logs(), st.integers(1, 30), st.sampled_from(["full", "eco"]))
 def test_chunked_equals_whole(
