@@ -64,7 +64,7 @@ class Categorical:
 
     def labelled(self, used: BoolArray) -> tuple[IntArray, tuple[str, ...]]:
         """Code -> index into the names, and the names: used values, labels merged alike."""
-        labels = {i: self.label(v) for i, v in enumerate(self.values) if used[i]}
+        labels = {int(i): self.label(self.values[i]) for i in np.flatnonzero(used)}
         unique = list(dict.fromkeys(labels.values()))
         names = tuple(unique) if len(unique) == len(labels) else tuple(sorted(unique))
         position = {name: i for i, name in enumerate(names)}
