@@ -28,6 +28,7 @@ from services.compute.methods import Codes, FloatArray, IntArray
 # Up to this many possible keys, or this many per row, each sum is one array over every key.
 _DENSE_KEYS = 1 << 20
 _DENSE_KEYS_PER_ROW = 2
+_MAX_KEY_SPACE = 1 << 63  # keys are unsigned 64-bit at most
 _CHUNK_ROWS = 1 << 16  # eco path: rows whose keys are made then summed while in cache
 
 
@@ -124,7 +125,7 @@ class Keys:
     @property
     def space(self) -> int:
         space = self.sizes[0] * self.sizes[1] * self.sizes[2]
-        if space > 1 << 63:  # only dictionaries of millions of spellings each could get here
+        if space > _MAX_KEY_SPACE:  # only dictionaries of millions of spellings could get here
             widest = max(zip(self.sizes, (c.column for c in self.columns), strict=True))
             raise InputError(f"{widest[1]}: {widest[0]} distinct values, too many to group by")
         return space
