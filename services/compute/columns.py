@@ -1,23 +1,28 @@
-"""Reading a request log's columns for the core: types, checks, dictionary encoding.
+"""Reading a request log's columns for the core: types, checks, dictionary codes.
 
 Every problem is an `InputError` naming the column and the reason. Pure: arrays in, arrays out.
+Reading copies nothing it need not: numbers stay zero-copy views of Arrow buffers when they
+are valid as given, and text columns stay as their dictionary codes (checked and named only
+for the values the rows use, once the path knows which those are).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from services.compute.grid import region_country
-from services.compute.methods import FloatArray, IntArray, Method
+from services.compute.methods import Codes, FloatArray, IntArray, Method
 from services.compute.methods.device import DEVICES, terminals_of
 
 _ALPHA3 = re.compile("[A-Z]{3}")
+BoolArray = npt.NDArray[np.bool_]
 
 
 class InputError(ValueError):
@@ -28,22 +33,62 @@ class InputError(ValueError):
 class Groups:
     """Rows (full path) or distinct keys (eco path), with their activity summed."""
 
-    client: IntArray
-    server: IntArray
-    device: IntArray
+    client: Codes
+    server: Codes
+    device: Codes
     bytes: FloatArray  # per request (after the one-byte floor) times count
     exec_ms: FloatArray | None  # per request times count; None unless measured-device
+    requests: FloatArray | None = None  # requests; None unless a server allocation needs them
+
+
+@dataclass(frozen=True)
+class Categorical:
+    """A text column as dictionary codes and the dictionary's values, as given.
+
+    ``codes`` is None when the column is absent (every row has the one value). A given
+    dictionary may hold values no row uses: `labelled` checks and names only the used ones.
+    """
+
+    column: str
+    codes: Codes | None
+    values: tuple[str, ...]
+    label: Callable[[str], str]  # a value's checked, normalised name; InputError if invalid
+
+    def used(self) -> BoolArray:
+        """Which dictionary values some row uses (one pass over the codes)."""
+        used = np.ones(len(self.values), dtype=np.bool_)
+        if self.codes is not None:
+            used[:] = False
+            used[self.codes] = True  # a scatter takes any integer width; bincount converts
+        return used
+
+    def labelled(self, used: BoolArray) -> tuple[IntArray, tuple[str, ...]]:
+        """Code -> index into the names, and the names: used values, labels merged alike."""
+        labels = {int(i): self.label(self.values[i]) for i in np.flatnonzero(used)}
+        unique = list(dict.fromkeys(labels.values()))
+        names = tuple(unique) if len(unique) == len(labels) else tuple(sorted(unique))
+        position = {name: i for i, name in enumerate(names)}
+        lut = np.zeros(len(self.values), dtype=np.intp)  # unused values: never looked up
+        for code, label in labels.items():
+            lut[code] = position[label]
+        return lut, names
 
 
 @dataclass(frozen=True)
 class RequestLog:
-    rows: Groups
-    client_names: tuple[str, ...]
-    server_names: tuple[str, ...]
-    server_column: str
-    devices: tuple[str, ...]
+    bytes: FloatArray
+    exec_ms: FloatArray | None
+    count: FloatArray | None
+    client: Categorical
+    server: Categorical
+    device: Categorical
     requests: float
     rows_without_exec_ms: int
+    numbers: Mapping[str, FloatArray]  # the number columns as read, for `refuse_infinite`
+
+    @property
+    def server_column(self) -> str:
+        return self.server.column
 
 
 def min_bytes_per_request(method: Method) -> float:
@@ -79,24 +124,76 @@ class Columns:
 
 
 def read_log(columns: Columns, method: Method) -> RequestLog:
-    count = _optional_numeric(columns, "count")
-    client, client_names = _countries(columns.required("client_country"), "client_country")
-    server, server_names, server_column = _servers(columns)
-    device, devices = _devices(columns, method)
-    exec_ms, without = _exec_ms(columns, method, count)
-    rows = Groups(client, server, device, _bytes(columns, method, count), exec_ms)
+    numbers = _numbers(columns, method)
+    count = numbers.get("count")
+    if count is not None and not _within(count, 0.0):
+        _check(count, "count")
+    client = _categorical(
+        columns.required("client_country"), "client_country", _alpha3_in("client_country")
+    )
+    device = _devices(columns, method)
+    exec_ms, without = _exec_ms(numbers.get("exec_ms"), count)
     requests = float(columns.size if count is None else np.sum(count))
-    return RequestLog(rows, client_names, server_names, server_column, devices, requests, without)
+    return RequestLog(
+        _bytes(numbers["bytes"], method, count), exec_ms, count, client, _servers(columns),
+        device, requests, without, numbers,
+    )  # fmt: skip
+
+
+def _numbers(columns: Columns, method: Method) -> dict[str, FloatArray]:
+    """The number columns as float64, zero-copy where Arrow's buffers allow."""
+    numbers: dict[str, FloatArray] = {}
+    count = columns.get("count")
+    if count is not None:
+        numbers["count"] = _numeric(count, "count")
+    numbers["bytes"] = _numeric(columns.required("bytes"), "bytes")
+    if method.model == "measured-device":
+        exec_ms = columns.required("exec_ms", " (measured-device needs it)")
+        numbers["exec_ms"] = _numeric(exec_ms, "exec_ms")
+    return numbers
+
+
+def _single(values: Any) -> Any:
+    """A one-chunk ChunkedArray as its chunk: Arrow buffers stay shared, not concatenated."""
+    if isinstance(values, pa.ChunkedArray) and values.num_chunks == 1:
+        return values.chunk(0)
+    return values
 
 
 def _numeric(values: Any, name: str) -> FloatArray:
     try:
+        values = _single(values)
         if isinstance(values, pa.Array | pa.ChunkedArray):
             values = values.to_numpy(zero_copy_only=False)
         array: FloatArray = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError, pa.ArrowException) as exc:
         raise InputError(f"{name}: not numeric ({exc})") from exc
     return array
+
+
+def _within(values: FloatArray, floor: float) -> bool:
+    """No NaN and nothing under ``floor``: one reduction, no temporary array.
+
+    Infinity is left to the path (`refuse_infinite`): the eco path sees it for free in its
+    sums per key, so the common case reads each number column only once here.
+    """
+    return len(values) == 0 or bool(values.min() >= floor)  # NaN < anything is False
+
+
+def refuse_infinite(log: RequestLog, *, given_sums_are_finite: bool | None = None) -> None:
+    """InputError naming the first infinite value of a number column, if there is one.
+
+    ``given_sums_are_finite``: the path already summed every column (eco); True skips the
+    look at the rows, False means some sum was not finite.
+    """
+    if given_sums_are_finite:
+        return
+    for name, values in log.numbers.items():
+        if given_sums_are_finite is None and (len(values) == 0 or values.max() < np.inf):
+            continue
+        _check(values, name, missing_allowed=name == "exec_ms")
+    if given_sums_are_finite is False:
+        raise InputError("bytes: the values are too large to add up")
 
 
 def _check(values: FloatArray, name: str, *, missing_allowed: bool = False) -> None:
@@ -109,55 +206,41 @@ def _check(values: FloatArray, name: str, *, missing_allowed: bool = False) -> N
         raise InputError(f"{name}: {reason} value {value} at row {row}")
 
 
-def _optional_numeric(columns: Columns, name: str) -> FloatArray | None:
-    values = columns.get(name)
-    if values is None:
-        return None
-    array = _numeric(values, name)
-    _check(array, name)
-    return array
-
-
-def _bytes(columns: Columns, method: Method, count: FloatArray | None) -> FloatArray:
-    values = _numeric(columns.required("bytes"), "bytes")
-    _check(values, "bytes")
+def _bytes(values: FloatArray, method: Method, count: FloatArray | None) -> FloatArray:
     floor = min_bytes_per_request(method)
-    if floor > 0:
-        values = np.where(values < floor, 0.0, values)
+    if not _within(values, floor):
+        _check(values, "bytes")
+        if floor > 0:
+            values = np.where(values < floor, 0.0, values)
     return values if count is None else values * count
 
 
-def _exec_ms(
-    columns: Columns, method: Method, count: FloatArray | None
-) -> tuple[FloatArray | None, int]:
-    if method.model != "measured-device":
+def _exec_ms(values: FloatArray | None, count: FloatArray | None) -> tuple[FloatArray | None, int]:
+    if values is None:
         return None, 0
-    values = _numeric(columns.required("exec_ms", " (measured-device needs it)"), "exec_ms")
-    _check(values, "exec_ms", missing_allowed=True)
-    missing = np.isnan(values)
-    without = int(np.count_nonzero(missing))
-    if without:
-        values = np.where(missing, 0.0, values)
+    without = 0
+    if not _within(values, 0.0):
+        _check(values, "exec_ms", missing_allowed=True)
+        missing = np.isnan(values)
+        without = int(np.count_nonzero(missing))
+        if without:
+            values = np.where(missing, 0.0, values)
     return (values if count is None else values * count), without
 
 
-def _categorical(values: Any, name: str) -> tuple[IntArray, list[str]]:
+def _categorical(values: Any, name: str, label: Callable[[str], str]) -> Categorical:
     array = _arrow_text(values, name)
     if array.null_count:
         row = int(np.argmax(array.is_null().to_numpy(zero_copy_only=False)))
         raise InputError(f"{name}: {array.null_count} null values, the first at row {row}")
     encoded = array if pa.types.is_dictionary(array.type) else array.dictionary_encode()
-    codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.intp)
-    names = [str(n) for n in encoded.dictionary.to_pylist()]
-    if pa.types.is_dictionary(array.type):  # a given dictionary may hold unused values
-        present = np.bincount(codes, minlength=len(names)) > 0
-        if not present.all():
-            codes = (np.cumsum(present) - 1)[codes]
-            names = [n for n, used in zip(names, present, strict=True) if used]
-    return codes, names
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    names = tuple(str(n) for n in encoded.dictionary.to_pylist())
+    return Categorical(name, codes, names, label)
 
 
 def _arrow_text(values: Any, name: str) -> Any:
+    values = _single(values)
     if isinstance(values, pa.ChunkedArray):
         if pa.types.is_dictionary(values.type):
             values = values.unify_dictionaries()
@@ -173,50 +256,39 @@ def _arrow_text(values: Any, name: str) -> Any:
     return values
 
 
-def _relabel(codes: IntArray, labels: list[str]) -> tuple[IntArray, tuple[str, ...]]:
-    """Codes and names after renaming dictionary values, merging those renamed alike."""
-    if len(set(labels)) == len(labels):
-        return codes, tuple(labels)
-    names = sorted(set(labels))
-    position = {label: i for i, label in enumerate(names)}
-    remap = np.array([position[label] for label in labels], dtype=np.intp)
-    return remap[codes], tuple(names)
-
-
-def _countries(values: Any, column: str) -> tuple[IntArray, tuple[str, ...]]:
-    codes, names = _categorical(values, column)
-    labels = [n.strip().upper() for n in names]
-    for name, label in zip(names, labels, strict=True):
-        if not _ALPHA3.fullmatch(label):
+def _alpha3_in(column: str) -> Callable[[str], str]:
+    def label(name: str) -> str:
+        code = name.strip().upper()
+        if not _ALPHA3.fullmatch(code):
             raise InputError(f"{column}: {name!r} is not an ISO 3166 alpha-3 country code")
-    return _relabel(codes, labels)
+        return code
+
+    return label
 
 
-def _servers(columns: Columns) -> tuple[IntArray, tuple[str, ...], str]:
+def _servers(columns: Columns) -> Categorical:
     country, region = columns.get("server_country"), columns.get("cloud_region")
     if (country is None) == (region is None):
         raise InputError("server_country, cloud_region: give exactly one of these two columns")
     if country is not None:
-        return *_countries(country, "server_country"), "server_country"
-    codes, names = _categorical(region, "cloud_region")
-    return *_relabel(codes, [region_country(n) for n in names]), "cloud_region"
+        return _categorical(country, "server_country", _alpha3_in("server_country"))
+    return _categorical(region, "cloud_region", region_country)
 
 
-def _devices(columns: Columns, method: Method) -> tuple[IntArray, tuple[str, ...]]:
+def _devices(columns: Columns, method: Method) -> Categorical:
     measured = method.model == "measured-device"
     if measured:
         values = columns.required("device", " (measured-device needs it)")
     else:
         values = columns.get("device")
     if values is None:
-        return np.zeros(columns.size, dtype=np.intp), ("unspecified",)
-    codes, names = _categorical(values, "device")
+        return Categorical("device", None, ("unspecified",), str)
     allowed = tuple(terminals_of(method)) if measured else DEVICES
-    labels = [n.strip().lower() for n in names]
-    for name, label in zip(names, labels, strict=True):
-        if label not in allowed:
+
+    def label(name: str) -> str:
+        device = name.strip().lower()
+        if device not in allowed:
             raise InputError(f"device: unknown device {name!r}; expected one of {allowed}")
-    return _relabel(codes, labels)
+        return device
 
-
-# --- eco grouping and summing up ----------------------------------------------------------
+    return _categorical(values, "device", label)

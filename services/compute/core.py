@@ -11,14 +11,15 @@ Pure: numpy and pyarrow columns in, a frozen result out; no I/O. Columns:
   (null or NaN) gives that row no device segment; the result counts such rows.
 
 Two paths give one result: ``full`` computes every row; ``eco`` computes once per distinct
-(client country, server country, device) key after summing bytes and time per key.
+(client country, server country, device) key after summing bytes and time per key
+(`services.compute.grouping`).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import asdict, replace
+from functools import reduce
 from typing import Any, Literal
 
 import numpy as np
@@ -28,7 +29,6 @@ from services.compute.columns import (
     Columns,
     Groups,
     InputError,
-    RequestLog,
     min_bytes_per_request,
     read_log,
 )
@@ -39,6 +39,7 @@ from services.compute.grid import (
     UnknownCountryError,
     UnknownRegionError,
 )
+from services.compute.grouping import Names, distinct_keys, every_row, in_blocks
 from services.compute.methods import (
     EMBODIED,
     MODEL_DEFAULT,
@@ -46,11 +47,11 @@ from services.compute.methods import (
     ZERO,
     Activity,
     Bounded,
+    Codes,
     EmissionResult,
     Emissions,
     FloatArray,
     Grams,
-    IntArray,
     Method,
     Model,
     SegmentEmission,
@@ -60,6 +61,7 @@ from services.compute.methods import (
 )
 from services.compute.methods.device import MEASURED_DEVICE
 from services.compute.methods.onebyte import ONEBYTE
+from services.compute.methods.server import ServerAllocation
 from services.compute.methods.swd import SWD_V3, SWD_V4
 
 __all__ = [
@@ -72,6 +74,7 @@ __all__ = [
     "Method",
     "SegmentEmission",
     "SegmentGrid",
+    "ServerAllocation",
     "UnknownCountryError",
     "UnknownRegionError",
     "VisitAssumptions",
@@ -81,8 +84,8 @@ __all__ = [
 
 Path = Literal["full", "eco"]
 _MODELS: Mapping[str, Model] = {m.name: m for m in (SWD_V4, SWD_V3, ONEBYTE, MEASURED_DEVICE)}
-_ALPHA3 = re.compile("[A-Z]{3}")
-_DENSE_KEYS = 1 << 20  # eco path: up to this many possible keys, sum with a dense bincount
+# Full path: rows are computed this many at a time, so its temporaries stay a few megabytes.
+_BLOCK_ROWS = 1 << 18
 
 
 def compute_emissions(
@@ -96,16 +99,20 @@ def compute_emissions(
     if path not in ("full", "eco"):
         raise ValueError(f"path must be 'full' or 'eco', got {path!r}")
     log = read_log(Columns(data), method)
-    groups = log.rows if path == "full" else _key_groups(log)
-    model = _MODELS[method.model]
-    lookup = CountryLookup(grid_intensities, model.global_grid_intensity)
-    clients = Countries("client_country", log.client_names, groups.client)
-    servers = Countries(log.server_column, log.server_names, groups.server)
-    intensity = grid.segment_intensities(method, lookup, clients, servers)
-    exec_ms = groups.exec_ms if groups.exec_ms is not None else np.zeros(len(groups.bytes))
-    activity = Activity(groups.bytes, exec_ms, groups.device, log.devices, intensity)
-    emissions = model.emissions(method, activity)
-    return _summarise(log, groups, emissions, _constants(method, lookup), lookup.fallen_back())
+    with_requests = method.server is not None and method.server.basis == "requests"
+    grouping = every_row if path == "full" else distinct_keys
+    groups, names = grouping(log, with_requests)
+    lookup = CountryLookup(grid_intensities, _MODELS[method.model].global_grid_intensity)
+    blocks = in_blocks(groups, _BLOCK_ROWS) if path == "full" else [groups]
+    parts = [_part(method, lookup, names, block) for block in blocks]
+    result = reduce(merge_results, parts)
+    return replace(
+        result,
+        rows=len(log.bytes),
+        requests=log.requests,
+        rows_without_exec_ms=log.rows_without_exec_ms,
+        bytes=float(np.sum(groups.bytes)),
+    )
 
 
 class EmissionAccumulator:
@@ -132,31 +139,17 @@ class EmissionAccumulator:
         return compute_emissions(empty, self._method, self._grid, path=self._path)
 
 
-def _key_groups(log: RequestLog) -> Groups:
-    rows = log.rows
-    servers, devices = len(log.server_names), len(log.devices)
-    key = rows.client.astype(np.intp)  # in place from here: this runs over every row
-    key *= servers
-    key += rows.server
-    key *= devices
-    key += rows.device
-    space = len(log.client_names) * servers * devices
-    dense = space <= max(2 * len(key), _DENSE_KEYS)  # few possible keys: bincount, no sort
-    if dense:
-        keys: IntArray = np.flatnonzero(np.bincount(key, minlength=space))
-        index, size = key, space
-    else:
-        keys, index = np.unique(key, return_inverse=True)
-        size = len(keys)
-
-    def per_key(weights: FloatArray) -> FloatArray:
-        summed = np.asarray(np.bincount(index, weights=weights, minlength=size), np.float64)
-        return summed[keys] if dense else summed
-
-    client, rest = np.divmod(keys, servers * devices)
-    server, device = np.divmod(rest, devices)
-    exec_ms = None if rows.exec_ms is None else per_key(rows.exec_ms)
-    return Groups(client, server, device, per_key(rows.bytes), exec_ms)
+def _part(method: Method, lookup: CountryLookup, names: Names, groups: Groups) -> EmissionResult:
+    model = _MODELS[method.model]
+    clients = Countries("client_country", names.client, groups.client)
+    servers = Countries(names.server_column, names.server, groups.server)
+    intensity = grid.segment_intensities(method, lookup, clients, servers)
+    exec_ms = groups.exec_ms if groups.exec_ms is not None else np.zeros(len(groups.bytes))
+    activity = Activity(
+        groups.bytes, exec_ms, groups.device, names.device, intensity, groups.requests
+    )
+    emissions = model.emissions(method, activity)
+    return _summarise(names, groups, emissions, _constants(method, lookup), lookup.fallen_back())
 
 
 def _constants(method: Method, lookup: CountryLookup) -> dict[str, Any]:
@@ -172,18 +165,24 @@ def _constants(method: Method, lookup: CountryLookup) -> dict[str, Any]:
         allowed = lookup.grid.allow_fallback
         constants["fallback_grid_intensity"] = model.global_grid_intensity if allowed else None
     constants["min_bytes_per_request"] = min_bytes_per_request(method)
+    if method.server is not None:
+        kwh_per_gb = constants.get("kwh_per_gb")
+        if isinstance(kwh_per_gb, dict):  # the data-centre energy is no longer used
+            constants["kwh_per_gb"] = {k: v for k, v in kwh_per_gb.items() if k != "data_centre"}
+        constants["server_allocation"] = method.server.describe()
     if method.visit is not None:
         constants["visit"] = {"multiplier": method.visit.multiplier} | vars(method.visit)
     return constants
 
 
 def _summarise(
-    log: RequestLog,
+    names: Names,
     groups: Groups,
     emissions: Emissions,
     constants: dict[str, Any],
     fallback_countries: tuple[str, ...],
 ) -> EmissionResult:
+    """One block's result; the caller sets the log's row, request and byte counts."""
     segments = {
         s: SegmentEmission(emissions[s, OPERATIONAL].grams(), emissions[s, EMBODIED].grams())
         for s in sorted({segment for segment, _ in emissions})
@@ -192,21 +191,23 @@ def _summarise(
     return EmissionResult(
         total=sum((s.total for s in segments.values()), ZERO),
         segments=segments,
-        by_client_country=_by(groups.client, log.client_names, per_group),
-        by_server_country=_by(groups.server, log.server_names, per_group),
-        by_device=_by(groups.device, log.devices, per_group),
-        rows=len(log.rows.bytes),
-        requests=log.requests,
-        rows_without_exec_ms=log.rows_without_exec_ms,
+        by_client_country=_by(groups.client, names.client, per_group),
+        by_server_country=_by(groups.server, names.server, per_group),
+        by_device=_by(groups.device, names.device, per_group),
+        rows=0,
+        requests=0.0,
+        rows_without_exec_ms=0,
         fallback_countries=fallback_countries,
         constants=constants,
     )
 
 
-def _by(codes: IntArray, names: tuple[str, ...], total: Bounded) -> dict[str, Grams]:
+def _by(codes: Codes, names: tuple[str, ...], total: Bounded) -> dict[str, Grams]:
     def per_name(weights: FloatArray) -> list[float]:
-        summed: list[float] = np.bincount(codes, weights, minlength=len(names)).tolist()
-        return summed
+        summed = np.zeros(len(names))
+        np.add.at(summed, codes, weights)  # any code width; bincount would convert to intp
+        listed: list[float] = summed.tolist()
+        return listed
 
     value = per_name(total.value)
     low, high = (value, value) if total.is_exact else (per_name(total.min), per_name(total.max))
@@ -228,6 +229,7 @@ def result_as_json(result: EmissionResult) -> dict[str, Any]:
         "rows": result.rows,
         "requests": result.requests,
         "rows_without_exec_ms": result.rows_without_exec_ms,
+        "bytes": result.bytes,
         "fallback_countries": list(result.fallback_countries),
         "constants": dict(result.constants),
     }

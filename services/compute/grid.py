@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from services.compute.methods import MODEL_DEFAULT, SEGMENTS, FloatArray, IntArray, Method
+from services.compute.methods import MODEL_DEFAULT, SEGMENTS, Codes, FloatArray, Method
 
 
 class UnknownCountryError(ValueError):
@@ -87,13 +87,15 @@ class Countries:
 
     column: str
     names: Sequence[str]
-    codes: IntArray
+    codes: Codes
 
 
 def uses_grid(method: Method, segment: str) -> bool:
     """Whether a segment's emissions depend on its grid intensity under this method."""
     if method.model == "onebyte":
         return False  # fixed intensities (co2.js ignores gridIntensity for OneByte)
+    if segment == "data_centre" and method.server is not None:
+        return False  # the allocated server footprint already carries its grid
     return segment != "data_centre" or method.green_hosting_factor < 1
 
 
@@ -124,7 +126,9 @@ def describe_segments(method: Method, global_intensity: float) -> dict[str, obje
     described: dict[str, object] = {}
     for segment in SEGMENTS:
         choice = method.grid.choice(segment)
-        if not uses_grid(method, segment):
+        if segment == "data_centre" and method.server is not None:
+            described[segment] = "server allocation"
+        elif not uses_grid(method, segment):
             described[segment] = "unused"
         elif choice is None:
             described[segment] = "server_country" if segment == "data_centre" else "client_country"

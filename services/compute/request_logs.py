@@ -43,7 +43,7 @@ def format_of(path: Path) -> LogFormat:
 def batches(source: Path | BinaryIO, log_format: LogFormat) -> Iterator[pa.RecordBatch]:
     """The file's rows, `BATCH_ROWS` at most per batch, never the whole file in memory."""
     if log_format == "parquet":
-        yield from pq.ParquetFile(source).iter_batches(batch_size=BATCH_ROWS)
+        yield from _parquet_batches(source)
     elif log_format == "csv":
         options = pcsv.ConvertOptions(column_types=_TEXT)
         reader = pcsv.open_csv(
@@ -53,3 +53,13 @@ def batches(source: Path | BinaryIO, log_format: LogFormat) -> Iterator[pa.Recor
     else:
         reader = pjson.open_json(source, read_options=pjson.ReadOptions(block_size=_BLOCK_BYTES))
         yield from reader
+
+
+def _parquet_batches(source: Path | BinaryIO) -> Iterator[pa.RecordBatch]:
+    # Text columns come as Parquet's dictionary codes: the core works on codes, and decoding
+    # then re-encoding every string would cost more than the whole eco path.
+    names = set(pq.read_schema(source).names)
+    if not isinstance(source, Path):
+        source.seek(0)
+    text = sorted(names & _TEXT.keys())
+    yield from pq.ParquetFile(source, read_dictionary=text).iter_batches(batch_size=BATCH_ROWS)

@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from services.compute import grouping
 from services.compute.core import EmissionAccumulator, InputError, compute_emissions
 from services.compute.grid import (
     EMBER_CO2JS_0_19,
@@ -210,6 +211,15 @@ def test_measured_device_needs_device_and_exec_ms(missing: str) -> None:
         compute_emissions(columns, Method("measured-device"), EMBER_CO2JS_0_19)
 
 
+def test_tablets_break_swd_down_but_measured_device_needs_their_figures() -> None:
+    columns = {"bytes": [GB, GB], "client_country": ["FRA"] * 2, "server_country": ["FRA"] * 2}
+    columns |= {"device": ["tablet", "laptop"], "exec_ms": [1000.0, 1000.0]}
+    swd = compute_emissions(columns, Method(grid=GLOBAL), EMBER_CO2JS_0_19)
+    assert swd.by_device["tablet"].value == approx(148.2)
+    with pytest.raises(InputError, match="device: unknown device 'tablet'"):
+        compute_emissions(columns, Method("measured-device"), EMBER_CO2JS_0_19)
+
+
 # --- the result ----------------------------------------------------------------------------------
 
 
@@ -313,13 +323,26 @@ GOOD = {"bytes": [1.0, 2.0], "client_country": ["FRA", "FRA"], "server_country":
         ({"client_country": ["FRA", None]}, "client_country: 1 null values, the first at row 1"),
         ({"client_country": [1, 2]}, "client_country: expected text"),
         ({"count": [1, -1]}, "count: negative"),
-        ({"device": ["laptop", "tablet"]}, "device: unknown device 'tablet'"),
+        ({"device": ["laptop", "fridge"]}, "device: unknown device 'fridge'"),
         ({"cloud_region": ["eu-west-3", "eu-west-3"]}, "give exactly one of these two columns"),
     ],
 )
 def test_bad_input_names_the_column_and_the_reason(change: dict[str, Any], message: str) -> None:
     with pytest.raises(InputError, match=message.replace("(", r"\(")):
         compute_emissions(GOOD | change, Method(), EMBER_CO2JS_0_19)
+
+
+@pytest.mark.parametrize("path", ["full", "eco"])
+@pytest.mark.parametrize(
+    ("column", "values", "row"),
+    [("bytes", [1.0, math.inf], 1), ("count", [math.inf, 1], 0), ("exec_ms", [1.0, math.inf], 1)],
+)
+def test_an_infinite_value_is_named_by_either_path(
+    path: str, column: str, values: list[float], row: int
+) -> None:
+    columns = GOOD | {"device": ["laptop"] * 2, "exec_ms": [1.0, 1.0], column: values}
+    with pytest.raises(InputError, match=f"{column}: infinite value inf at row {row}"):
+        compute_emissions(columns, Method("measured-device"), EMBER_CO2JS_0_19, path=path)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("missing", ["bytes", "client_country", "server_country"])
@@ -367,3 +390,19 @@ def test_numpy_inputs_work_too() -> None:
         "server_country": np.array(["FRA", "FRA"], dtype=object),
     }
     assert compute_emissions(columns, Method(), EMBER_CO2JS_0_19).rows == 2
+
+
+def test_dictionaries_too_wide_to_group_are_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(grouping, "_MAX_KEY_SPACE", 100)  # 2**63 takes millions of values
+    codes = pa.array(np.zeros(2, dtype=np.int32))
+    spellings = pa.array(["FRA", *(str(i) for i in range(1, 30))])  # only FRA is used
+    columns: dict[str, Any] = {
+        "bytes": [1.0, 2.0],
+        "client_country": pa.DictionaryArray.from_arrays(codes, spellings),
+        "server_country": pa.DictionaryArray.from_arrays(codes, pa.array(["FRA", "DEU"])),
+        "device": pa.DictionaryArray.from_arrays(codes, pa.array(["laptop", "desktop"])),
+    }
+    with pytest.raises(InputError, match="client_country: 30 distinct values"):
+        compute_emissions(columns, Method(), EMBER_CO2JS_0_19)

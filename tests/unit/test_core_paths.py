@@ -10,12 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.compute import core
-from services.compute.core import EmissionAccumulator, compute_emissions
+from services.compute import grouping
+from services.compute.core import EmissionAccumulator, ServerAllocation, compute_emissions
 from services.compute.grid import EMBER_CO2JS_0_19, GridIntensities
 from services.compute.methods import (
     MODEL_DEFAULT,
     SWD_V3_VISIT,
+    ZERO,
     EmissionResult,
     Grams,
     Method,
@@ -40,6 +41,8 @@ METHODS = [
     Method("onebyte", green_hosting_factor=1),
     Method("measured-device"),
     Method("measured-device", green_hosting_factor=1, grid=SegmentGrid(user_device="IND")),
+    Method(server=ServerAllocation(Grams(5e3, 4e3, 7e3), Grams(1e3, 1e3, 1e3), 1e6)),
+    Method("measured-device", server=ServerAllocation(Grams(2.0, 1.0, 3.0), ZERO, 1e12, "bytes")),
 ]
 
 byte_counts = st.one_of(
@@ -114,7 +117,20 @@ def test_full_and_eco_agree_when_keys_are_sorted_not_counted(
 ) -> None:
     log, method = case
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(core, "_DENSE_KEYS", 0)  # forces the np.unique branch of the eco path
+        patch.setattr(grouping, "_DENSE_KEYS", 0)  # forces the np.unique branch of the eco path
+        patch.setattr(grouping, "_DENSE_KEYS_PER_ROW", 0)
+        eco = compute_emissions(log, method, GRID, path="eco")
+    assert_same(eco, compute_emissions(log, method, GRID, path="full"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(request_logs(), st.integers(1, 9))
+def test_full_and_eco_agree_when_eco_sums_rows_in_small_chunks(
+    case: tuple[dict[str, list[Any]], Method], chunk_rows: int
+) -> None:
+    log, method = case
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(grouping, "_CHUNK_ROWS", chunk_rows)
         eco = compute_emissions(log, method, GRID, path="eco")
     assert_same(eco, compute_emissions(log, method, GRID, path="full"))
 

@@ -73,3 +73,36 @@ def test_bad_options_and_files_are_named(tmp_path: Path) -> None:
     other.write_text("x")
     bad_format = runner.invoke(app, ["requests", "estimate", str(other)])
     assert bad_format.exit_code != 0 and "unknown request-log format" in bad_format.output
+
+
+def test_a_server_footprint_replaces_the_data_centre_segment(tmp_path: Path) -> None:
+    log = str(write(tmp_path, ".parquet"))
+    plain = estimate(log)
+    server = ["--server-use-kg", "0.12,0.09,0.16", "--server-embedded-kg", "0.03"]
+    whole = estimate(log, *server)
+    data_centre = whole["segments"]["data_centre"]  # type: ignore[index]
+    assert data_centre["operational"] == {"value": 120.0, "min": 90.0, "max": 160.0}
+    assert data_centre["embodied"]["value"] == pytest.approx(30.0)
+    for segment in ("network", "user_device"):
+        assert whole["segments"][segment] == plain["segments"][segment]  # type: ignore[index]
+    assert whole["constants"]["server_allocation"]["period_total"] == 1.0  # type: ignore[index]
+    quarter = estimate(log, *server, "--server-period-total", "4")
+    assert quarter["segments"]["data_centre"]["operational"]["value"] == pytest.approx(30.0)  # type: ignore[index]
+    by_bytes = estimate(log, *server, "--server-allocation", "bytes", "--full")
+    assert by_bytes["constants"]["server_allocation"]["period_total"] == 1e9  # type: ignore[index]
+    assert by_bytes["segments"]["data_centre"]["operational"]["value"] == pytest.approx(120.0)  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--server-use-kg", "lots"], "--server-use-kg"),
+        (["--server-use-kg", "1,2"], "VALUE,MIN,MAX"),
+        (["--server-use-kg", "1", "--model", "swd-v3"], "no server allocation"),
+        (["--server-use-kg", "1", "--server-period-total", "0"], "period_total"),
+    ],
+)
+def test_bad_server_options_are_named(tmp_path: Path, args: list[str], message: str) -> None:
+    log = str(write(tmp_path, ".csv"))
+    result = runner.invoke(app, ["requests", "estimate", log, *args])
+    assert result.exit_code != 0 and message in result.output, result.output

@@ -12,9 +12,11 @@ import numpy.typing as npt
 
 if TYPE_CHECKING:
     from services.compute.methods.device import Terminal
+    from services.compute.methods.server import ServerAllocation
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
+Codes = npt.NDArray[np.integer[Any]]  # dictionary codes of any integer width
 
 ModelName = Literal["swd-v4", "swd-v3", "onebyte", "measured-device"]
 MODELS: tuple[str, ...] = get_args(ModelName)
@@ -73,6 +75,8 @@ class Method:
     (SWD v4 and measured-device accept any value in [0, 1]; SWD v3 and OneByte only know
     green (1) or not (0)). ``visit`` applies co2.js's perVisit caching to every request.
     ``terminals`` replaces the Boavizta terminal archetypes of measured-device.
+    ``server`` replaces the SWD data-centre segment by a share of a measured server footprint
+    (SWD v4 and measured-device).
     """
 
     model: ModelName = "swd-v4"
@@ -80,6 +84,7 @@ class Method:
     grid: SegmentGrid = SegmentGrid()
     visit: VisitAssumptions | None = None
     terminals: Mapping[str, Terminal] | None = None
+    server: ServerAllocation | None = None
 
     def __post_init__(self) -> None:
         if self.model not in MODELS:
@@ -98,6 +103,8 @@ class Method:
             raise ValueError(f"method: {self.model} has no per-visit variant")
         if self.terminals is not None and self.model != "measured-device":
             raise ValueError("method: terminals apply to measured-device only")
+        if self.server is not None:
+            self._check_server()
         if self.visit is not None:
             shares = (self.visit.first_visit_share, self.visit.return_visit_share)
             if not all(0 <= v <= 1 for v in (*shares, self.visit.data_reload_ratio)):
@@ -106,6 +113,14 @@ class Method:
             choice = self.grid.choice(segment)
             if isinstance(choice, int | float) and not (math.isfinite(choice) and choice >= 0):
                 raise ValueError(f"method: {segment} grid intensity must be >= 0, got {choice}")
+
+    def _check_server(self) -> None:
+        if self.model not in ("swd-v4", "measured-device"):
+            raise ValueError(f"method: {self.model} has no server allocation (swd-v4 and "
+                             "measured-device have)")  # fmt: skip
+        if self.green_hosting_factor != 0 or self.visit is not None:
+            raise ValueError("method: a server allocation replaces the data-centre segment; "
+                             "green_hosting_factor and visit do not apply to it")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -152,14 +167,16 @@ class Activity:
     """What each group (a row, or a distinct key) did, already multiplied by its request count.
 
     ``bytes`` follows co2.js's rule that a request under one byte emits nothing;
-    ``intensity`` is gCO2e/kWh per group for each segment.
+    ``intensity`` is gCO2e/kWh per group for each segment; ``requests`` is only there when a
+    server allocation shares by requests.
     """
 
     bytes: FloatArray
     exec_ms: FloatArray
-    device: IntArray
+    device: Codes
     device_names: tuple[str, ...]
     intensity: Mapping[str, FloatArray]
+    requests: FloatArray | None = None
 
 
 # (segment, operational | embodied) -> grams per group
@@ -229,6 +246,7 @@ class EmissionResult:
     rows_without_exec_ms: int
     fallback_countries: tuple[str, ...]
     constants: Mapping[str, Any]
+    bytes: float = 0.0  # bytes counted: after the one-byte floor, times count
 
 
 def merge_results(first: EmissionResult, second: EmissionResult) -> EmissionResult:
@@ -254,6 +272,7 @@ def merge_results(first: EmissionResult, second: EmissionResult) -> EmissionResu
         rows_without_exec_ms=first.rows_without_exec_ms + second.rows_without_exec_ms,
         fallback_countries=tuple(sorted({*first.fallback_countries, *second.fallback_countries})),
         constants=constants,
+        bytes=first.bytes + second.bytes,
     )
 
 

@@ -24,7 +24,12 @@ from services.compute.methods import (
     Method,
     Model,
 )
-from services.compute.methods.swd import V4_GLOBAL_GRID_INTENSITY, v4_constants, v4_segment
+from services.compute.methods.swd import (
+    V4_GLOBAL_GRID_INTENSITY,
+    data_centre,
+    v4_constants,
+    v4_segment,
+)
 
 MS_PER_HOUR = 3.6e6
 
@@ -51,7 +56,9 @@ BOAVIZTA_TERMINALS: Mapping[str, Terminal] = {
     "laptop": Terminal(75.0, 50.0, 100.0, 181.0, 35_040.0),
     "desktop": Terminal(175.0, 100.0, 450.0, 277.0, 52_560.0),
 }
-DEVICES = tuple(BOAVIZTA_TERMINALS)
+# Devices a request log may name. SWD methods only break results down by device, so they take
+# tablets too; measured-device needs a terminal's figures, so tablets need `Method.terminals`.
+DEVICES = (*BOAVIZTA_TERMINALS, "tablet")
 
 
 def terminals_of(method: Method) -> Mapping[str, Terminal]:
@@ -85,7 +92,7 @@ def measured_device(method: Method, activity: Activity) -> Emissions:
     """Measured device time for the device segment, SWD v4 for network and data centre."""
     emissions = _device_segment(method, activity)
     emissions |= v4_segment(activity, "network")
-    emissions |= v4_segment(activity, "data_centre", method.green_hosting_factor)
+    emissions |= data_centre(method, activity)
     return emissions
 
 

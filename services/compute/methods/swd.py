@@ -17,6 +17,7 @@ from services.compute.methods import (
     Method,
     Model,
 )
+from services.compute.methods.server import allocated_data_centre
 
 BYTES_PER_GB = 1e9
 
@@ -59,11 +60,18 @@ def v4_segment(activity: Activity, segment: str, green_hosting_factor: float = 0
     }
 
 
+def data_centre(method: Method, activity: Activity) -> Emissions:
+    """SWD v4's data-centre segment, or the method's share of a measured server footprint."""
+    if method.server is not None:
+        return allocated_data_centre(method.server, activity)
+    return v4_segment(activity, "data_centre", method.green_hosting_factor)
+
+
 def swd_v4(method: Method, activity: Activity) -> Emissions:
     """SWD v4 emissions by segment, as co2.js perByte (or perVisit with ``method.visit``)."""
-    emissions: Emissions = {}
-    for segment in SEGMENTS:
-        emissions |= v4_segment(activity, segment, method.green_hosting_factor)
+    emissions = data_centre(method, activity)
+    for segment in ("network", "user_device"):
+        emissions |= v4_segment(activity, segment)
     multiplier = _visit_multiplier(method)
     if multiplier != 1.0:
         emissions = {k: Bounded.exact(v.value * multiplier) for k, v in emissions.items()}

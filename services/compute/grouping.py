@@ -1,0 +1,188 @@
+"""What the two paths compute over: every row (full), or every distinct key (eco).
+
+The eco path combines the three dictionary codes of a row (client country, server country,
+device) into one small integer key, then sums bytes, execution time and requests per key in
+one unbuffered pass each (``np.add.at``). Every emission is linear in those sums once the
+key is fixed, so computing once per key gives the full path's result. Nothing here hashes
+text or sorts rows unless the possible keys far outnumber the rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from services.compute.columns import (
+    BoolArray,
+    Categorical,
+    Groups,
+    InputError,
+    RequestLog,
+    refuse_infinite,
+)
+from services.compute.methods import Codes, FloatArray, IntArray
+
+# Up to this many possible keys, or this many per row, each sum is one array over every key.
+_DENSE_KEYS = 1 << 20
+_DENSE_KEYS_PER_ROW = 2
+_MAX_KEY_SPACE = 1 << 63  # keys are unsigned 64-bit at most
+_CHUNK_ROWS = 1 << 16  # eco path: rows whose keys are made then summed while in cache
+
+
+@dataclass(frozen=True)
+class Names:
+    """The names the groups' codes index: used values only, checked and normalised."""
+
+    client: tuple[str, ...]
+    server: tuple[str, ...]
+    device: tuple[str, ...]
+    server_column: str
+
+
+def every_row(log: RequestLog, with_requests: bool) -> tuple[Groups, Names]:
+    """Full path: each row is a group, its codes pointing into the names of the used values."""
+    refuse_infinite(log)
+    rows = len(log.bytes)
+    client, server, device = (_row_codes(c, rows) for c in _columns(log))
+    requests = None
+    if with_requests:
+        requests = log.count if log.count is not None else np.ones(len(log.bytes))
+    groups = Groups(client[0], server[0], device[0], log.bytes, log.exec_ms, requests)
+    return groups, Names(client[1], server[1], device[1], log.server_column)
+
+
+def in_blocks(groups: Groups, rows: int) -> Iterator[Groups]:
+    """The groups ``rows`` at a time, as views (at least one block, maybe empty)."""
+    for start in range(0, max(len(groups.bytes), 1), rows):
+        block = slice(start, start + rows)
+        yield Groups(
+            groups.client[block],
+            groups.server[block],
+            groups.device[block],
+            groups.bytes[block],
+            None if groups.exec_ms is None else groups.exec_ms[block],
+            None if groups.requests is None else groups.requests[block],
+        )
+
+
+def _row_codes(column: Categorical, rows: int) -> tuple[Codes, tuple[str, ...]]:
+    lut, names = column.labelled(column.used())
+    if column.codes is None:
+        return np.broadcast_to(np.intp(0), (rows,)), names
+    if np.array_equal(lut, np.arange(len(lut))):
+        return column.codes, names  # codes already index the names: no pass over the rows
+    return lut[column.codes], names
+
+
+def distinct_keys(log: RequestLog, with_requests: bool) -> tuple[Groups, Names]:
+    """Eco path: one group per key with any activity, its bytes, time and requests summed."""
+    columns = _columns(log)
+    sizes = [len(c.values) for c in columns]
+    weights: dict[str, FloatArray | float] = {"bytes": log.bytes}
+    if log.exec_ms is not None:
+        weights["exec_ms"] = log.exec_ms
+    if with_requests:
+        weights["requests"] = log.count if log.count is not None else 1.0
+    keys, sums = _sum_per_key(Keys(columns, sizes, len(log.bytes)), weights)
+    refuse_infinite(log, given_sums_are_finite=all(np.isfinite(s).all() for s in sums.values()))
+    client, rest = np.divmod(keys, sizes[1] * sizes[2])
+    server, device = np.divmod(rest, sizes[2])
+    raw = (client, server, device)
+    coded = [c.labelled(_used(c, r)) for c, r in zip(columns, raw, strict=True)]
+    client, server, device = (lut[r] for (lut, _), r in zip(coded, raw, strict=True))
+    groups = Groups(
+        client, server, device, sums["bytes"], sums.get("exec_ms"), sums.get("requests")
+    )
+    return groups, Names(coded[0][1], coded[1][1], coded[2][1], log.server_column)
+
+
+def _columns(log: RequestLog) -> tuple[Categorical, Categorical, Categorical]:
+    return log.client, log.server, log.device
+
+
+def _used(column: Categorical, active: IntArray) -> BoolArray:
+    """Values used by a key with activity; a value only seen on idle rows needs a full look."""
+    used = np.zeros(len(column.values), dtype=np.bool_)
+    used[active] = True
+    return used if used.all() else column.used()
+
+
+@dataclass(frozen=True)
+class Keys:
+    """A row's key: ((client · servers) + server) · devices + device (Horner: no scratch).
+
+    In the narrowest unsigned type that holds every possible key: that halves or quarters
+    the memory traffic of each pass over the rows.
+    """
+
+    columns: Sequence[Categorical]
+    sizes: list[int]
+    rows: int
+
+    @property
+    def space(self) -> int:
+        space = self.sizes[0] * self.sizes[1] * self.sizes[2]
+        if space > _MAX_KEY_SPACE:  # only dictionaries of millions of spellings could get here
+            widest = max(zip(self.sizes, (c.column for c in self.columns), strict=True))
+            raise InputError(f"{widest[1]}: {widest[0]} distinct values, too many to group by")
+        return space
+
+    @property
+    def dtype(self) -> type[np.unsignedinteger[Any]]:
+        space = self.space
+        return np.uint16 if space <= 1 << 16 else np.uint32 if space <= 1 << 32 else np.uint64
+
+    def of(self, rows: slice, out: Codes) -> Codes:
+        """The keys of ``rows``, written into ``out`` (as long as the slice)."""
+        first = self.columns[0].codes
+        if first is None:
+            out[:] = 0
+        else:
+            np.copyto(out, first[rows], casting="unsafe")
+        for column, size in zip(self.columns[1:], self.sizes[1:], strict=True):
+            if size > 1:
+                np.multiply(out, size, out=out, dtype=out.dtype, casting="unsafe")
+            if column.codes is not None:  # an absent column has the one code 0
+                np.add(out, column.codes[rows], out=out, dtype=out.dtype, casting="unsafe")
+        return out
+
+
+def _sum_per_key(
+    keys: Keys, weights: dict[str, FloatArray | float]
+) -> tuple[IntArray, dict[str, FloatArray]]:
+    """The keys with any activity and each weight summed per such key."""
+    space = keys.space
+    if space <= max(_DENSE_KEYS_PER_ROW * keys.rows, _DENSE_KEYS):
+        found, sums = None, _dense_sums(keys, weights)
+    else:  # too many possible keys for an array each: number the distinct ones (a sort)
+        every = keys.of(slice(None), np.empty(keys.rows, keys.dtype))
+        found, index = np.unique(every, return_inverse=True)
+        sums = {name: _added(index, len(found), w) for name, w in weights.items()}
+    active = np.zeros(len(sums["bytes"]), dtype=np.bool_)
+    for summed in sums.values():
+        active |= summed != 0  # a key with no bytes, time or requests emits nothing
+    where = np.flatnonzero(active)
+    key = where if found is None else found[where].astype(np.intp)
+    return key, {name: summed[where] for name, summed in sums.items()}
+
+
+def _dense_sums(keys: Keys, weights: dict[str, FloatArray | float]) -> dict[str, FloatArray]:
+    """Sums over every possible key, rows taken a chunk at a time so each chunk's keys stay
+    in cache between being made and being used (and no key array over all rows exists)."""
+    sums = {name: np.zeros(keys.space, dtype=np.float64) for name in weights}
+    scratch = np.empty(min(keys.rows, _CHUNK_ROWS), keys.dtype)
+    for start in range(0, keys.rows, _CHUNK_ROWS):
+        rows = slice(start, start + _CHUNK_ROWS)
+        key = keys.of(rows, scratch[: min(keys.rows - start, _CHUNK_ROWS)])
+        for name, w in weights.items():
+            np.add.at(sums[name], key, w if isinstance(w, float) else w[rows])
+    return sums
+
+
+def _added(index: Codes, size: int, weights: FloatArray | float) -> FloatArray:
+    summed = np.zeros(size, dtype=np.float64)
+    np.add.at(summed, index, weights)
+    return summed
