@@ -141,7 +141,10 @@ async def measure(processes: Processes, stages: list[Stage]) -> dict[str, Any]:
     async with httpx.AsyncClient(base_url=processes.url, timeout=60, limits=limits) as http:
         await asyncio.wait_for(ready(processes, nc, http), 300)
         http.headers["X-API-Key"] = await api_key(settings, TENANT)
-        results = [await run_stage(s, http, nc, processes, seen) for s in stages]
+        results = []
+        for stage in stages:
+            results.append(await run_stage(stage, http, nc, processes, seen))
+            print(stage_line(results[-1]), flush=True)
     found = {
         "stack": "one process per service + gateway (uvicorn, 1 worker); client in this process",
         "cpus": os.cpu_count(),
@@ -181,16 +184,19 @@ async def run(quick: bool, server_url: str, nats_url: str) -> dict[str, Any]:
     return {**results, "ratios": ratios(results)}
 
 
+def stage_line(s: dict[str, Any]) -> str:
+    v = s["visible_ms"]
+    return (
+        f"{s['target_per_s']:>5}/s (batch {s['batch_per_request']}): accepted "
+        f"{s['accepted_per_s']:.0f}/s ({s['accepted_per_s'] / s['target_per_s']:.2f}x target), "
+        f"visible p50/p95/p99 {v.get('p50', 0):.0f}/{v.get('p95', 0):.0f}/{v.get('p99', 0):.0f}"
+        f" ms (not yet visible after the wait: {s['unseen_after_wait']}), "
+        f"lag max {s['lag_max']}, errors {s['errors']}, load {s['loadavg_1m']}, "
+        f"cpu s {s['cpu_s']}"
+    )
+
+
 def show(results: dict[str, Any]) -> None:
-    for s in results["stages"]:
-        v = s["visible_ms"]
-        print(
-            f"{s['target_per_s']:>5}/s (batch {s['batch_per_request']}): accepted "
-            f"{s['accepted_per_s']:.0f}/s ({s['accepted_per_s'] / s['target_per_s']:.2f}x target), "
-            f"visible p50/p95/p99 {v.get('p50', 0):.0f}/{v.get('p95', 0):.0f}/{v.get('p99', 0):.0f}"
-            f" ms, lag max {s['lag_max']}, errors {s['errors']}, load {s['loadavg_1m']}, "
-            f"cpu s {s['cpu_s']}"
-        )
     print(f"storage: {results['storage']['mb_per_million_events']:.0f} MB per million events")
     b = results["rebuild"]
     print(f"rebuild: {b['events']} events in {b['seconds']:.2f} s = {b['events_per_s']:.0f}/s")
