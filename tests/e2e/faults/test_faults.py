@@ -1,7 +1,8 @@
-"""Fault tolerance with real processes: while activities are recorded at a steady rate, kill
--9 each service, restart NATS, restart PostgreSQL, replay duplicates, run two compute
-replicas. Afterwards every accepted activity has exactly one current emission, the
-dashboard equals the logs, every hash chain verifies, and no acknowledged request is lost.
+"""Fault tolerance with real processes: while an integrator records activities through the
+gateway at a steady rate, kill -9 each service and the gateway, restart NATS, restart
+PostgreSQL, replay duplicates, run two compute replicas. Afterwards every accepted activity
+has exactly one current emission, the dashboard (read through the gateway) equals the logs,
+every hash chain verifies, and no acknowledged request is lost.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import json
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import date
+from typing import Any
 
+import httpx
 import nats
 import pytest
 import sqlalchemy as sa
@@ -20,21 +22,21 @@ from nats.aio.client import Client as NatsClient
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.errors import NotFoundError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from contracts import inventory as inv
-from contracts import reporting as r
 from contracts.services import HEALTH_VERB, SERVICES
-from kernel.client import ServiceClient
 from kernel.db import create_engine
-from kernel.endpoints import CallContext
-from kernel.errors import RemoteError
 from kernel.naming import dead_letter_stream, endpoint_subject, events_subject
 from kernel.store import EventStore
-from tests.e2e.faults.stack import ProcessStack
+from tests.e2e.faults.recorder import Recorder
+from tests.e2e.faults.stack import GATEWAY, ProcessStack
 
-TENANT = CallContext(tenant_id="faulty", role="integrator")
-YEAR = r.Filters(period_start=date(2024, 1, 1), period_end=date(2025, 1, 1))
-RETRYABLE = (NoRespondersError, NatsTimeout, RemoteError, TimeoutError, OSError)
+ORGANISATION = "faulty"
+FOOTPRINT = """
+query Dashboard($filter: FootprintFilter!) {
+  footprint(filter: $filter) { total { value } position }
+}"""
+YEAR = {"periodStart": "2024-01-01", "periodEnd": "2025-01-01"}
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +44,7 @@ def stack() -> Iterator[ProcessStack]:
     # Started from the main thread: the processes die with the thread that started them.
     processes = ProcessStack(namespace=f"f{secrets.token_hex(4)}")
     processes.start_servers()
-    for service in SERVICES:
+    for service in (*SERVICES, GATEWAY):
         processes.start(service)
     yield processes
     processes.stop()
@@ -56,55 +58,16 @@ async def client(stack: ProcessStack) -> AsyncIterator[NatsClient]:
     await nc.close()
 
 
-class Recorder:
-    """Records one activity at a time, retrying each request with its own key until it is
-    acknowledged: an acknowledged activity must never be lost, a retry never duplicated."""
-
-    def __init__(self, nc: NatsClient, namespace: str) -> None:
-        self.services = ServiceClient(nc, namespace, timeout=5)
-        self.accepted: list[uuid.UUID] = []
-        self.grew = asyncio.Condition()
-
-    async def run(self, stop: asyncio.Event) -> None:
-        n = 0
-        while not stop.is_set():
-            await self._record_until_acknowledged(n)
-            n += 1
-            await asyncio.sleep(0.02)  # the steady rate itself, not a wait for an event
-
-    async def _record_until_acknowledged(self, n: int) -> None:
-        request = inv.RecordActivities(
-            idempotency_key=f"faults-{n}",
-            activities=[
-                {
-                    "kind": "electricity",
-                    "quantity": 1 + n % 7,
-                    "unit": "MWh",
-                    "region": "FRA",
-                    "period_start": "2024-03-01",
-                    "period_end": "2024-04-01",
-                    "site": f"site-{n % 5}",
-                }
-            ],
-        )
-        while True:
-            try:
-                outcome = await self.services.call(inv.RECORD, request, TENANT)
-                break
-            except RETRYABLE:
-                await asyncio.sleep(0.2)  # back off, then retry with the same key
-        async with self.grew:
-            self.accepted += [a for a in outcome.activity_ids if a is not None]
-            self.grew.notify_all()
-
-    async def progress(self, count: int) -> None:
-        """Return once `count` more activities were acknowledged (the stack works again)."""
-        async with self.grew:
-            target = len(self.accepted) + count
-            await asyncio.wait_for(self.grew.wait_for(lambda: len(self.accepted) >= target), 180)
+@pytest.fixture
+async def gateway(stack: ProcessStack) -> AsyncIterator[httpx.AsyncClient]:
+    """The test organisation's integrator, holding a key an operator made with the CLI."""
+    key = stack.create_key(ORGANISATION, "integrator", "viewer")
+    headers = {"X-API-Key": key}
+    async with httpx.AsyncClient(base_url=stack.gateway_url, headers=headers, timeout=15) as http:
+        yield http
 
 
-async def ready(nc: NatsClient, namespace: str) -> None:
+async def ready(nc: NatsClient, namespace: str, http: httpx.AsyncClient) -> None:
     for service in SERVICES:
         while True:
             try:
@@ -112,18 +75,30 @@ async def ready(nc: NatsClient, namespace: str) -> None:
                 break
             except (NoRespondersError, NatsTimeout):
                 await asyncio.sleep(0.1)  # the process is still starting: nothing to await
+    while True:
+        if await _gateway_up(http):
+            return
+        await asyncio.sleep(0.1)  # uvicorn is still starting: nothing to await
+
+
+async def _gateway_up(http: httpx.AsyncClient) -> bool:
+    try:
+        answer = await http.get("/healthz")
+    except httpx.TransportError:
+        return False
+    return answer.status_code == 200 and answer.json()["status"] == "ok"
 
 
 async def test_the_stack_survives_kills_restarts_duplicates_and_replicas(
-    stack: ProcessStack, client: NatsClient
+    stack: ProcessStack, client: NatsClient, gateway: httpx.AsyncClient
 ) -> None:
-    await asyncio.wait_for(ready(client, stack.namespace), 180)
-    recorder, stop = Recorder(client, stack.namespace), asyncio.Event()
+    await asyncio.wait_for(ready(client, stack.namespace, gateway), 180)
+    recorder, stop = Recorder(gateway), asyncio.Event()
     recording = asyncio.create_task(recorder.run(stop))
     await recorder.progress(10)
-    for service in ("compute", "inventory", "reporting", "factors"):
-        stack.kill(service)
-        stack.start(service)
+    for process in ("compute", "inventory", "reporting", "factors", GATEWAY):
+        stack.kill(process)
+        stack.start(process)
         await recorder.progress(10)
     stack.restart_nats()
     await recorder.progress(10)
@@ -135,8 +110,12 @@ async def test_the_stack_survives_kills_restarts_duplicates_and_replicas(
     await recorder.progress(10)
     stop.set()
     await recording
+    print(f"accepted {len(recorder.accepted)}, replayed answers {recorder.replayed}, "
+          f"retried failures {dict(recorder.failures)}")  # fmt: skip
+    for n in (0, len(recorder.answered) // 2, len(recorder.answered) - 1):
+        assert await recorder.resend(n) == recorder.answered[n]  # a retry never duplicates
     assert await dead_letters(client, stack.namespace) == 0  # outages are waited out
-    await check_invariants(stack, recorder.accepted)
+    await check_invariants(stack, recorder.accepted, gateway)
 
 
 async def dead_letters(nc: NatsClient, namespace: str) -> int:
@@ -163,7 +142,9 @@ async def replay_duplicates(stack: ProcessStack, nc: NatsClient) -> None:
         )
 
 
-async def check_invariants(stack: ProcessStack, accepted: list[uuid.UUID]) -> None:
+async def check_invariants(
+    stack: ProcessStack, accepted: list[uuid.UUID], gateway: httpx.AsyncClient
+) -> None:
     assert stack.postgres
     engine = create_engine(stack.postgres.url, pool_size=2)
     try:
@@ -177,7 +158,7 @@ async def check_invariants(stack: ProcessStack, accepted: list[uuid.UUID]) -> No
                     )
                 )
             )
-            per_stream = dict(
+            per_stream: dict[str, int] = dict(
                 (
                     await conn.execute(
                         sa.text(
@@ -193,7 +174,7 @@ async def check_invariants(stack: ProcessStack, accepted: list[uuid.UUID]) -> No
             assert (await EventStore(engine, service).verify_chain()).ok, service
         # Restatements may still be flowing (a release arriving after an activity): compare
         # the dashboard with the logs at the very position the dashboard was read at.
-        footprint, position = await dashboard_total(stack)
+        footprint, position = await dashboard_total(stack, gateway)
         async with engine.connect() as conn:
             logged_total = await conn.scalar(LOGGED_TOTAL, {"position": position})
         assert footprint == pytest.approx(logged_total)
@@ -201,7 +182,7 @@ async def check_invariants(stack: ProcessStack, accepted: list[uuid.UUID]) -> No
         await engine.dispose()
 
 
-async def settled(engine: sa.ext.asyncio.AsyncEngine, expected: int) -> None:
+async def settled(engine: AsyncEngine, expected: int) -> None:
     """Wait (polling the database, with a deadline) until compute has an emission for all."""
     query = sa.text("SELECT count(*) FROM compute.emissions WHERE status = 'calculated'")
     async with asyncio.timeout(180):
@@ -219,20 +200,23 @@ LOGGED_TOTAL = sa.text(
 )
 
 
-async def dashboard_total(stack: ProcessStack) -> tuple[float, int]:
-    assert stack.nats
-    nc = await nats.connect(stack.nats.url)
-    try:
-        services = ServiceClient(nc, stack.namespace, timeout=30)
-        viewer = CallContext(tenant_id="faulty", role="viewer")
-        async with asyncio.timeout(120):  # reporting catches up with compute's log
-            while True:
-                answer = await services.call(r.FOOTPRINT, r.Footprint(filters=YEAR), viewer)
-                if answer.position >= await _compute_head(stack):
-                    return answer.total.value, answer.position
-                await asyncio.sleep(0.2)
-    finally:
-        await nc.close()
+async def dashboard_total(stack: ProcessStack, gateway: httpx.AsyncClient) -> tuple[float, int]:
+    """The organisation's total for 2024 as its dashboard reads it (through the gateway), once
+    reporting has caught up with compute's log; and the position it was read at."""
+    async with asyncio.timeout(120):
+        while True:
+            footprint = await _footprint(gateway)
+            if footprint["position"] >= await _compute_head(stack):
+                return footprint["total"]["value"], footprint["position"]
+            await asyncio.sleep(0.2)  # reporting is catching up: poll, with the deadline
+
+
+async def _footprint(gateway: httpx.AsyncClient) -> dict[str, Any]:
+    body = {"query": FOOTPRINT, "variables": {"filter": YEAR}}
+    answer = (await gateway.post("/graphql", json=body)).json()
+    assert "errors" not in answer, answer["errors"]
+    found: dict[str, Any] = answer["data"]["footprint"]
+    return found
 
 
 async def _compute_head(stack: ProcessStack) -> int:
