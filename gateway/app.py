@@ -17,6 +17,8 @@ from nats.aio.client import Client as NatsClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
+from strawberry.schema import BaseSchema
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
 from gateway import rest
@@ -25,6 +27,7 @@ from gateway.errors import GatewayError
 from gateway.keys import SCHEMA, ApiKeys, Principal
 from gateway.limits import BodyLimit, RateLimiter, retry_after_header
 from gateway.schema.root import schema
+from gateway.sockets import LimitedTransportWS, charge
 from kernel.client import ServiceClient
 from kernel.db import create_engine
 from kernel.errors import RemoteError
@@ -113,7 +116,7 @@ def create_app(settings: Settings) -> FastAPI:
     """The gateway app; it connects when it starts and drains when it stops."""
     gateway = _Gateway(settings)
     app = FastAPI(title="Empreinte gateway", lifespan=gateway.lifespan)
-    app.include_router(_Router(schema, context_getter=gateway.context), prefix="/graphql")
+    app.include_router(_Router(schema, gateway.limiter, gateway.context), prefix="/graphql")
     app.include_router(rest.router(gateway.authorised))
     app.get("/healthz", include_in_schema=False)(gateway.healthz)
     app.middleware("http")(_security_headers)
@@ -136,18 +139,34 @@ _ACK = cast("UnsetType", UNSET)  # connection_ack without a payload
 
 
 class _Router(GraphQLRouter[GatewayContext, None]):
-    """GraphQL over HTTP and WebSocket; a socket authenticates in its connection_init."""
+    """GraphQL over HTTP and WebSocket; a socket authenticates in its connection_init.
+
+    Only graphql-transport-ws is spoken: its handler enforces the rate limit (the legacy
+    graphql-ws protocol would be a way around it).
+    """
+
+    graphql_transport_ws_handler_class = LimitedTransportWS
+
+    def __init__(
+        self,
+        schema: BaseSchema,
+        limiter: RateLimiter,
+        context_getter: Callable[[HTTPConnection], Awaitable[GatewayContext]],
+    ) -> None:
+        protocols = (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
+        super().__init__(schema, context_getter=context_getter, subscription_protocols=protocols)
+        self.limiter = limiter
 
     async def on_ws_connect(self, context: GatewayContext) -> UnsetType | dict[str, object] | None:
-        if context.principal is not ANONYMOUS:
-            return _ACK
-        params = context.connection_params
-        given = params.get if isinstance(params, dict) else _nothing
-        presented = _presented(lambda name: given(name) or given(name.lower()))
-        found = await context.keys.authenticate(presented) if presented else None
-        if found is None:
-            raise ConnectionRejectionError({"message": "a valid API key is required"})
-        context.principal = found
+        if context.principal is ANONYMOUS:
+            params = context.connection_params
+            given = params.get if isinstance(params, dict) else _nothing
+            presented = _presented(lambda name: given(name) or given(name.lower()))
+            found = await context.keys.authenticate(presented) if presented else None
+            if found is None:
+                raise ConnectionRejectionError({"message": "a valid API key is required"})
+            context.principal = found
+        charge(self.limiter, context.principal.key_id)  # the connection attempt
         return _ACK
 
 
