@@ -25,7 +25,7 @@ from gateway import rest
 from gateway.context import GatewayContext
 from gateway.errors import GatewayError
 from gateway.keys import SCHEMA, ApiKeys, Principal
-from gateway.limits import BodyLimit, RateLimiter, retry_after_header
+from gateway.limits import BodyLimit, RateLimiter, UploadLimit, retry_after_header
 from gateway.schema.root import schema
 from gateway.sockets import LimitedTransportWS, charge
 from kernel.client import ServiceClient
@@ -119,8 +119,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(_Router(schema, gateway.limiter, gateway.context), prefix="/graphql")
     app.include_router(rest.router(gateway.authorised))
     app.get("/healthz", include_in_schema=False)(gateway.healthz)
-    app.middleware("http")(_security_headers)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(UploadLimit, max_bytes=settings.max_upload_bytes)
+    app.middleware("http")(_security_headers)  # outside the limits: their 413s get them too
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -213,6 +214,7 @@ _STATUS = {
     "UNSUPPORTED_MEDIA_TYPE": 415,
     "IDEMPOTENCY_KEY_REUSED": 409,
     "CONFLICT": 409,
+    "PAYLOAD_TOO_LARGE": 413,
 }
 
 

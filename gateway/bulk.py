@@ -10,14 +10,17 @@ import csv
 import hashlib
 import io
 import json
+import tempfile
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from contracts.inventory import Rejection
+from gateway.errors import GatewayError
 
 MAX_ITEMS, MAX_BYTES = 1000, 512 * 1024
 NUMBERS = ("quantity",)
+SPOOL_READ = 64 * 1024
 
 
 async def lines(chunks: AsyncIterable[bytes]) -> AsyncIterator[str]:
@@ -31,6 +34,18 @@ async def lines(chunks: AsyncIterable[bytes]) -> AsyncIterator[str]:
                 yield line.decode("utf-8", errors="replace").rstrip("\r")
     if rest.strip():
         yield rest.decode("utf-8", errors="replace").rstrip("\r")
+
+
+async def spooled(chunks: AsyncIterable[bytes], in_memory: int = 1 << 20) -> AsyncIterator[bytes]:
+    """The body's chunks, once it has arrived whole (in memory up to `in_memory`, then in a
+    temporary file): a body that breaks off or crosses the size limit records nothing."""
+    # Blocking writes, but to the page cache, 64 KiB at a time: not worth a thread each.
+    with tempfile.SpooledTemporaryFile(max_size=in_memory) as spool:
+        async for chunk in chunks:
+            spool.write(chunk)
+        spool.seek(0)
+        while chunk := spool.read(SPOOL_READ):
+            yield chunk
 
 
 Parsed = dict[str, Any] | Rejection
@@ -113,7 +128,7 @@ class Pipe(io.BufferedIOBase):
         super().__init__()
         self.loop, self.queue = loop, asyncio.Queue[bytes](maxsize=4)
         self.digest, self.size, self._left, self._ended = hashlib.sha256(), 0, b"", False
-        self.failed = False
+        self.failed: Exception | None = None
 
     async def feed(self, chunks: AsyncIterable[bytes]) -> None:
         """Push the chunks, then the end; a broken stream fails the reader, never truncates."""
@@ -123,8 +138,8 @@ class Pipe(io.BufferedIOBase):
                     self.digest.update(chunk)
                     self.size += len(chunk)
                     await self.queue.put(chunk)
-        except Exception:
-            self.failed = True
+        except Exception as error:
+            self.failed = error
             raise
         finally:
             await self.queue.put(b"")
@@ -138,6 +153,8 @@ class Pipe(io.BufferedIOBase):
             self._left = asyncio.run_coroutine_threadsafe(self.queue.get(), self.loop).result()
             self._ended = not self._left
         if self._ended and self.failed:
+            if isinstance(self.failed, GatewayError):  # e.g. over the size limit: say so
+                raise self.failed
             raise OSError("the upload broke off before its end")
         n = min(len(view), len(self._left))
         view[:n] = self._left[:n]
