@@ -5,7 +5,7 @@ from __future__ import annotations
 import runpy
 import sys
 
-BENCHES = ["bench.eventstore", "bench.core", "bench.ingest"]
+BENCHES = ["bench.eventstore", "bench.core", "bench.ingest", "bench.graphql"]
 
 if __name__ == "__main__":
     for name in BENCHES:
