@@ -24,6 +24,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from gateway import rest
 from gateway.context import GatewayContext
 from gateway.errors import GatewayError
+from gateway.headers import SecurityHeaders
 from gateway.keys import SCHEMA, ApiKeys, Principal
 from gateway.limits import BodyLimit, RateLimiter, UploadLimit, retry_after_header
 from gateway.schema.root import schema
@@ -37,13 +38,6 @@ from kernel.settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 ANONYMOUS = Principal(tenant_id="", roles=frozenset(), key_id="anonymous")
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
-}
 
 
 @dataclass
@@ -121,7 +115,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.get("/healthz", include_in_schema=False)(gateway.healthz)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(UploadLimit, max_bytes=settings.max_upload_bytes)
-    app.middleware("http")(_security_headers)  # outside the limits: their 413s get them too
+    app.add_middleware(SecurityHeaders)  # outside the limits: their 413s get them too
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -248,12 +242,3 @@ def _bearer(header: str | None) -> str | None:
     if header and header.lower().startswith("bearer "):
         return header[7:].strip()
     return None
-
-
-async def _security_headers(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    response = await call_next(request)
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
