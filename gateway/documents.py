@@ -29,3 +29,27 @@ class CachedParse(SchemaExtension):
             with suppress(GraphQLError):
                 context.graphql_document = _parsed(context.query, **context.parse_options)
         yield
+
+
+class CachedValidation(SchemaExtension):
+    """Reuse the validation verdict on a document text seen before.
+
+    Strawberry's `ValidationCache` keys on the rule classes too, and the depth and alias
+    limiters make new ones per request, so it never hits. The rules here are the same for
+    every request (the schema's and the limiters', which look at the document alone), so
+    the document's text is key enough.
+    """
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        known = _verdicts.get(context.query) if context.query else None
+        if known is not None:
+            context.pre_execution_errors = known
+        yield
+        if known is None and context.query and context.pre_execution_errors is not None:
+            if len(_verdicts) >= DOCUMENTS_CACHED:
+                del _verdicts[next(iter(_verdicts))]  # the oldest
+            _verdicts[context.query] = context.pre_execution_errors
+
+
+_verdicts: dict[str, list[GraphQLError]] = {}

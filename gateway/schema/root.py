@@ -12,10 +12,9 @@ from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
     QueryDepthLimiter,
-    ValidationCache,
 )
 
-from gateway.documents import DOCUMENTS_CACHED, CachedParse
+from gateway.documents import CachedParse, CachedValidation
 from gateway.errors import TypedErrors
 from gateway.schema import activities as act
 from gateway.schema import audit, changes, emissions, factor_admin, factors, ledger
@@ -105,6 +104,6 @@ schema = strawberry.Schema(
         # gateway's own time per request; the limits above are properties of the document
         # alone, so a cached verdict is the same verdict.
         CachedParse,
-        lambda: ValidationCache(maxsize=DOCUMENTS_CACHED),
+        CachedValidation,
     ],
 )

@@ -1,4 +1,5 @@
-"""Verified API keys are remembered briefly; revocation still takes effect within the bound."""
+"""What the gateway remembers between requests: verified API keys (briefly; revocation still
+takes effect within the bound), parsed documents and their validation verdicts."""
 
 from __future__ import annotations
 
@@ -47,3 +48,13 @@ async def test_a_revocation_through_the_gateway_takes_effect_at_once(stack: Stac
     assert (await stack.data(REVOKE, admin, keyId=key_id))["revokeApiKey"]
     refused = await stack.http.post("/graphql", json={"query": ME}, headers={"X-API-Key": viewer})
     assert refused.status_code == 401
+
+
+async def test_a_remembered_verdict_is_the_same_verdict(stack: Stack) -> None:
+    key = await stack.key(organisation(), "viewer")
+    aliases = "{ " + " ".join(f"a{i}: me {{ keyId }}" for i in range(40)) + " }"
+    for query in (aliases, "{ me { ", "{ me { shoeSize } }") * 2:
+        [error] = (await stack.graphql(query, key))["errors"]
+        assert error["extensions"]["code"] in {"GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED"}
+    for _ in range(2):
+        assert (await stack.data(ME, key))["me"]["organisation"]
