@@ -8,7 +8,9 @@ waits until reporting has taken in every one, then sends the dashboard query (fo
 a year by scope and by post) from N concurrent clients for S seconds: over HTTP to the
 gateway (httpx), then as the same two requests over NATS to reporting. The gateway's
 overhead is the ratio of the two, measured in the same run. Writes bench/results/graphql.json.
-Run: `python -m bench.graphql [--quick] [--clients 50] [--seconds 30] [--copies 20]`.
+The paths take turns (`--rounds`), as the machine may be shared and its load moves.
+Run: `python -m bench.graphql [--quick] [--clients 50] [--seconds 30] [--copies 20]
+[--rounds 3]`.
 """
 
 from __future__ import annotations
@@ -53,11 +55,12 @@ class Mode:
     clients: int
     seconds: float
     copies: int  # of the demo company's activities, each on its own sites
+    rounds: int  # the two paths take turns, so that both see the same (shared) machine
     name: str = "graphql"
 
 
-QUICK = Mode(clients=4, seconds=2, copies=1, name="graphql_quick")
-FULL = Mode(clients=50, seconds=30, copies=20)
+QUICK = Mode(clients=4, seconds=2, copies=1, rounds=1, name="graphql_quick")
+FULL = Mode(clients=50, seconds=30, copies=20, rounds=3)
 
 
 @dataclass
@@ -67,13 +70,15 @@ class Run:
     seconds: list[float] = field(default_factory=list)
     elapsed: float = 0.0
     machine_cpu_percent: float = 0.0
+    client_cpu: float = 0.0  # this process's CPU seconds: the load generator's own cost
 
     def summary(self) -> dict[str, float]:
         ms = np.asarray(self.seconds) * 1000
         p50, p95, p99 = np.percentile(ms, [50, 95, 99])
         return {"p50_ms": float(p50), "p95_ms": float(p95), "p99_ms": float(p99),
                 "requests": len(ms), "requests_per_s": rate(len(ms), self.elapsed),
-                "machine_cpu_percent": self.machine_cpu_percent}  # fmt: skip
+                "machine_cpu_percent": self.machine_cpu_percent,
+                "client_cpu_percent": 100 * self.client_cpu / self.elapsed}  # fmt: skip
 
 
 async def drive(clients: int, seconds: float, one: Callable[[], Awaitable[None]]) -> Run:
@@ -86,10 +91,19 @@ async def drive(clients: int, seconds: float, one: Callable[[], Awaitable[None]]
             run.seconds.append(time.perf_counter() - started)
 
     psutil.cpu_percent()  # starts the machine-wide measure
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(client() for _ in range(clients)))
     run.elapsed, run.machine_cpu_percent = time.perf_counter() - began, psutil.cpu_percent()
+    run.client_cpu = time.process_time() - cpu
     return run
+
+
+def merged(runs: list[Run]) -> Run:
+    """Several runs as one: all their latencies, over their summed time."""
+    elapsed = sum(r.elapsed for r in runs)
+    machine = sum(r.machine_cpu_percent * r.elapsed for r in runs) / elapsed
+    samples = [s for r in runs for s in r.seconds]
+    return Run(samples, elapsed, machine, sum(r.client_cpu for r in runs))
 
 
 async def measured(mode: Mode, one: Callable[[], Awaitable[None]]) -> Run:
@@ -186,11 +200,15 @@ async def compare(stack: Stack, key: str, mode: Mode) -> dict[str, Any]:
     """The dashboard through the gateway, then straight to reporting, in this run."""
     limits = httpx.Limits(max_connections=mode.clients, max_keepalive_connections=mode.clients)
     headers = {"X-API-Key": key}
+    client = ServiceClient(stack.nc, stack.settings.namespace, timeout=60)
+    turn = Mode(mode.clients, mode.seconds / mode.rounds, mode.copies, 1)
+    runs: dict[str, list[Run]] = {"gateway": [], "nats": []}
     async with httpx.AsyncClient(base_url=stack.url, headers=headers, limits=limits,
                                  timeout=60) as http:  # fmt: skip
-        gateway = (await measured(mode, through_gateway(http))).summary()
-    client = ServiceClient(stack.nc, stack.settings.namespace, timeout=60)
-    nats = (await measured(mode, straight_to_reporting(client))).summary()
+        for _ in range(mode.rounds):
+            runs["gateway"].append(await measured(turn, through_gateway(http)))
+            runs["nats"].append(await measured(turn, straight_to_reporting(client)))
+    gateway, nats = (merged(runs[path]).summary() for path in ("gateway", "nats"))
     overhead = {
         "p95_ratio": gateway["p95_ms"] / nats["p95_ms"],
         "throughput_ratio": nats["requests_per_s"] / gateway["requests_per_s"],
@@ -219,7 +237,7 @@ async def main(mode: Mode) -> dict[str, Any]:
                 recorded = await loaded(stack, key, mode.copies)
                 figures = await compare(stack, key, mode)
     load = {"cpus": os.cpu_count(), "loadavg_before": before, "loadavg_after": os.getloadavg()}
-    return {"mode": {"clients": mode.clients, "seconds": mode.seconds},
+    return {"mode": {"clients": mode.clients, "seconds": mode.seconds, "rounds": mode.rounds},
             "activities": recorded, **figures, "machine_load": load}  # fmt: skip
 
 
@@ -229,6 +247,7 @@ def _mode(args: argparse.Namespace) -> Mode:
         clients=args.clients or chosen.clients,
         seconds=args.seconds or chosen.seconds,
         copies=args.copies or chosen.copies,
+        rounds=args.rounds or chosen.rounds,
         name=chosen.name,
     )
 
@@ -239,6 +258,7 @@ if __name__ == "__main__":
     parser.add_argument("--clients", type=int)
     parser.add_argument("--seconds", type=float)
     parser.add_argument("--copies", type=int)
+    parser.add_argument("--rounds", type=int)
     mode = _mode(parser.parse_args())
     results = asyncio.run(main(mode))
     print(json.dumps(results, indent=2))
