@@ -57,7 +57,7 @@ async def ndjson_items(source: AsyncIterable[str]) -> AsyncIterator[Parsed]:
     async for line in source:
         try:
             item = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
             item = None
         ok = isinstance(item, dict)
         yield item if ok else Rejection(index=index, field="line", reason="not a JSON object")
@@ -69,16 +69,28 @@ async def csv_items(source: AsyncIterable[str]) -> AsyncIterator[Parsed]:
     header: list[str] | None = None
     index = 0
     async for line in source:
-        row = next(csv.reader([line]))
+        row = _row(line)
         if header is None:
+            if row is None:
+                raise GatewayError("BAD_USER_INPUT", "the CSV header row is not CSV", "header")
             header = [name.strip() for name in row]
             continue
-        if len(row) != len(header):
+        if row is None:
+            yield Rejection(index=index, field="line", reason="not a CSV row")
+        elif len(row) != len(header):
             reason = f"{len(row)} cells for {len(header)} columns"
             yield Rejection(index=index, field="line", reason=reason)
         else:
             yield {k: _cell(k, v) for k, v in zip(header, row, strict=True) if v != ""}
         index += 1
+
+
+def _row(line: str) -> list[str] | None:
+    """The cells of one CSV line; None when it is not CSV (e.g. a stray carriage return)."""
+    try:
+        return next(csv.reader([line]), [])
+    except csv.Error:
+        return None
 
 
 def _cell(name: str, value: str) -> Any:
