@@ -49,11 +49,11 @@ class LimitedTransportWS(BaseGraphQLTransportWSHandler[GatewayContext, None]):
             await self.websocket.close(code=RATE_LIMITED_CLOSE, reason=str(over))
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
-        if self.connection_acknowledged:
-            limiter: RateLimiter = _limited(self.view).limiter
-            wait = limiter.take(self.context.principal.key_id)
-            if wait:
-                await self.send_message(_refusal(message["id"], OverBudget(wait)))
+        if self.connection_acknowledged:  # else the protocol closes the socket (4401)
+            try:
+                charge(_limited(self.view).limiter, self.context.principal.key_id)
+            except OverBudget as over:
+                await self.send_message(_refusal(message["id"], over))
                 return
         await super().handle_subscribe(message)
 
