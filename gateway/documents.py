@@ -44,12 +44,12 @@ class CachedValidation(SchemaExtension):
         context = self.execution_context
         known = _verdicts.get(context.query) if context.query else None
         if known is not None:
-            context.pre_execution_errors = known
+            context.pre_execution_errors = list(known)  # a copy: the request may add to it
         yield
         if known is None and context.query and context.pre_execution_errors is not None:
             if len(_verdicts) >= DOCUMENTS_CACHED:
                 del _verdicts[next(iter(_verdicts))]  # the oldest
-            _verdicts[context.query] = context.pre_execution_errors
+            _verdicts[context.query] = list(context.pre_execution_errors)
 
 
 _verdicts: dict[str, list[GraphQLError]] = {}
