@@ -5,7 +5,13 @@ from __future__ import annotations
 import runpy
 import sys
 
-BENCHES = ["bench.eventstore", "bench.requests_core", "bench.ingest", "bench.e2e"]
+BENCHES = [
+    "bench.eventstore",
+    "bench.requests_core",
+    "bench.ingest",
+    "bench.graphql",
+    "bench.e2e",
+]
 
 if __name__ == "__main__":
     for name in BENCHES:

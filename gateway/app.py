@@ -17,14 +17,18 @@ from nats.aio.client import Client as NatsClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
+from strawberry.schema import BaseSchema
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
 from gateway import rest
 from gateway.context import GatewayContext
 from gateway.errors import GatewayError
+from gateway.headers import SecurityHeaders
 from gateway.keys import SCHEMA, ApiKeys, Principal
-from gateway.limits import BodyLimit, RateLimiter, retry_after_header
+from gateway.limits import BodyLimit, RateLimiter, UploadLimit, retry_after_header
 from gateway.schema.root import schema
+from gateway.sockets import LimitedTransportWS, charge
 from kernel.client import ServiceClient
 from kernel.db import create_engine
 from kernel.errors import RemoteError
@@ -34,13 +38,6 @@ from kernel.settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 ANONYMOUS = Principal(tenant_id="", roles=frozenset(), key_id="anonymous")
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
-}
 
 
 @dataclass
@@ -113,11 +110,12 @@ def create_app(settings: Settings) -> FastAPI:
     """The gateway app; it connects when it starts and drains when it stops."""
     gateway = _Gateway(settings)
     app = FastAPI(title="Empreinte gateway", lifespan=gateway.lifespan)
-    app.include_router(_Router(schema, context_getter=gateway.context), prefix="/graphql")
+    app.include_router(_Router(schema, gateway.limiter, gateway.context), prefix="/graphql")
     app.include_router(rest.router(gateway.authorised))
     app.get("/healthz", include_in_schema=False)(gateway.healthz)
-    app.middleware("http")(_security_headers)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(UploadLimit, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(SecurityHeaders)  # outside the limits: their 413s get them too
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -136,18 +134,34 @@ _ACK = cast("UnsetType", UNSET)  # connection_ack without a payload
 
 
 class _Router(GraphQLRouter[GatewayContext, None]):
-    """GraphQL over HTTP and WebSocket; a socket authenticates in its connection_init."""
+    """GraphQL over HTTP and WebSocket; a socket authenticates in its connection_init.
+
+    Only graphql-transport-ws is spoken: its handler enforces the rate limit (the legacy
+    graphql-ws protocol would be a way around it).
+    """
+
+    graphql_transport_ws_handler_class = LimitedTransportWS
+
+    def __init__(
+        self,
+        schema: BaseSchema,
+        limiter: RateLimiter,
+        context_getter: Callable[[HTTPConnection], Awaitable[GatewayContext]],
+    ) -> None:
+        protocols = (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
+        super().__init__(schema, context_getter=context_getter, subscription_protocols=protocols)
+        self.limiter = limiter
 
     async def on_ws_connect(self, context: GatewayContext) -> UnsetType | dict[str, object] | None:
-        if context.principal is not ANONYMOUS:
-            return _ACK
-        params = context.connection_params
-        given = params.get if isinstance(params, dict) else _nothing
-        presented = _presented(lambda name: given(name) or given(name.lower()))
-        found = await context.keys.authenticate(presented) if presented else None
-        if found is None:
-            raise ConnectionRejectionError({"message": "a valid API key is required"})
-        context.principal = found
+        if context.principal is ANONYMOUS:
+            params = context.connection_params
+            given = params.get if isinstance(params, dict) else _nothing
+            presented = _presented(lambda name: given(name) or given(name.lower()))
+            found = await context.keys.authenticate(presented) if presented else None
+            if found is None:
+                raise ConnectionRejectionError({"message": "a valid API key is required"})
+            context.principal = found
+        charge(self.limiter, context.principal.key_id)  # the connection attempt
         return _ACK
 
 
@@ -194,6 +208,7 @@ _STATUS = {
     "UNSUPPORTED_MEDIA_TYPE": 415,
     "IDEMPOTENCY_KEY_REUSED": 409,
     "CONFLICT": 409,
+    "PAYLOAD_TOO_LARGE": 413,
 }
 
 
@@ -227,12 +242,3 @@ def _bearer(header: str | None) -> str | None:
     if header and header.lower().startswith("bearer "):
         return header[7:].strip()
     return None
-
-
-async def _security_headers(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    response = await call_next(request)
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response

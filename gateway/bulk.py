@@ -10,14 +10,17 @@ import csv
 import hashlib
 import io
 import json
+import tempfile
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from contracts.inventory import Rejection
+from gateway.errors import GatewayError
 
 MAX_ITEMS, MAX_BYTES = 1000, 512 * 1024
 NUMBERS = ("quantity",)
+SPOOL_READ = 64 * 1024
 
 
 async def lines(chunks: AsyncIterable[bytes]) -> AsyncIterator[str]:
@@ -33,6 +36,18 @@ async def lines(chunks: AsyncIterable[bytes]) -> AsyncIterator[str]:
         yield rest.decode("utf-8", errors="replace").rstrip("\r")
 
 
+async def spooled(chunks: AsyncIterable[bytes], in_memory: int = 1 << 20) -> AsyncIterator[bytes]:
+    """The body's chunks, once it has arrived whole (in memory up to `in_memory`, then in a
+    temporary file): a body that breaks off or crosses the size limit records nothing."""
+    # Blocking writes, but to the page cache, 64 KiB at a time: not worth a thread each.
+    with tempfile.SpooledTemporaryFile(max_size=in_memory) as spool:
+        async for chunk in chunks:
+            spool.write(chunk)
+        spool.seek(0)
+        while chunk := spool.read(SPOOL_READ):
+            yield chunk
+
+
 Parsed = dict[str, Any] | Rejection
 
 
@@ -42,7 +57,7 @@ async def ndjson_items(source: AsyncIterable[str]) -> AsyncIterator[Parsed]:
     async for line in source:
         try:
             item = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
             item = None
         ok = isinstance(item, dict)
         yield item if ok else Rejection(index=index, field="line", reason="not a JSON object")
@@ -54,16 +69,28 @@ async def csv_items(source: AsyncIterable[str]) -> AsyncIterator[Parsed]:
     header: list[str] | None = None
     index = 0
     async for line in source:
-        row = next(csv.reader([line]))
+        row = _row(line)
         if header is None:
+            if row is None:
+                raise GatewayError("BAD_USER_INPUT", "the CSV header row is not CSV", "header")
             header = [name.strip() for name in row]
             continue
-        if len(row) != len(header):
+        if row is None:
+            yield Rejection(index=index, field="line", reason="not a CSV row")
+        elif len(row) != len(header):
             reason = f"{len(row)} cells for {len(header)} columns"
             yield Rejection(index=index, field="line", reason=reason)
         else:
             yield {k: _cell(k, v) for k, v in zip(header, row, strict=True) if v != ""}
         index += 1
+
+
+def _row(line: str) -> list[str] | None:
+    """The cells of one CSV line; None when it is not CSV (e.g. a stray carriage return)."""
+    try:
+        return next(csv.reader([line]), [])
+    except csv.Error:
+        return None
 
 
 def _cell(name: str, value: str) -> Any:
@@ -113,7 +140,7 @@ class Pipe(io.BufferedIOBase):
         super().__init__()
         self.loop, self.queue = loop, asyncio.Queue[bytes](maxsize=4)
         self.digest, self.size, self._left, self._ended = hashlib.sha256(), 0, b"", False
-        self.failed = False
+        self.failed: Exception | None = None
 
     async def feed(self, chunks: AsyncIterable[bytes]) -> None:
         """Push the chunks, then the end; a broken stream fails the reader, never truncates."""
@@ -123,8 +150,8 @@ class Pipe(io.BufferedIOBase):
                     self.digest.update(chunk)
                     self.size += len(chunk)
                     await self.queue.put(chunk)
-        except Exception:
-            self.failed = True
+        except Exception as error:
+            self.failed = error
             raise
         finally:
             await self.queue.put(b"")
@@ -138,6 +165,8 @@ class Pipe(io.BufferedIOBase):
             self._left = asyncio.run_coroutine_threadsafe(self.queue.get(), self.loop).result()
             self._ended = not self._left
         if self._ended and self.failed:
+            if isinstance(self.failed, GatewayError):  # e.g. over the size limit: say so
+                raise self.failed
             raise OSError("the upload broke off before its end")
         n = min(len(view), len(self._left))
         view[:n] = self._left[:n]

@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.errors import GatewayError
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -64,6 +66,9 @@ class BodyLimit:
         if scope["type"] != "http" or not scope["path"].startswith(self.paths):
             await self.app(scope, receive, send)
             return
+        if _declared(scope) > self.max_bytes:
+            await _too_large(send, self.max_bytes)
+            return
         body = await self._read(receive)
         if body is None:
             await _too_large(send, self.max_bytes)
@@ -84,6 +89,54 @@ class BodyLimit:
         return b"".join(chunks)
 
 
+class UploadLimit:
+    """ASGI middleware: upload bodies over `max_bytes` are refused with 413, as they stream.
+
+    A declared Content-Length over the limit is refused before a byte is read; a body that
+    crosses it while streaming is cut off there: the app's next read raises `body_too_large`,
+    which the upload routes turn into a 413 with nothing stored.
+    """
+
+    def __init__(self, app: App, max_bytes: int, paths: tuple[str, ...] = ("/v1/",)) -> None:
+        self.app, self.max_bytes, self.paths = app, max_bytes, paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.paths):
+            await self.app(scope, receive, send)
+            return
+        if _declared(scope) > self.max_bytes:
+            await _too_large(send, self.max_bytes)
+            return
+        await self.app(scope, _counted(receive, self.max_bytes), send)
+
+
+def body_too_large(limit: int) -> GatewayError:
+    message = f"request body over the {limit}-byte limit; nothing was stored"
+    return GatewayError("PAYLOAD_TOO_LARGE", message, "body")
+
+
+def _counted(receive: Receive, limit: int) -> Receive:
+    size = 0
+
+    async def counting() -> Message:
+        nonlocal size
+        message = await receive()
+        size += len(message.get("body", b""))
+        if size > limit:
+            raise body_too_large(limit)
+        return message
+
+    return counting
+
+
+def _declared(scope: Scope) -> int:
+    """The body size the client announced (Content-Length), 0 when it did not or lied badly."""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            return int(value) if value.isdigit() else 0
+    return 0
+
+
 def _replay(body: bytes) -> Receive:
     sent = False
 
@@ -98,10 +151,8 @@ def _replay(body: bytes) -> Receive:
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    error = {
-        "message": f"request body over {limit} bytes",
-        "extensions": {"code": "PAYLOAD_TOO_LARGE"},
-    }
+    refused = body_too_large(limit)
+    error = {"message": refused.message, "extensions": {"code": refused.code, "field": "body"}}
     await send(
         {
             "type": "http.response.start",

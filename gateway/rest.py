@@ -55,7 +55,7 @@ def router(context_of: ContextOf) -> APIRouter:
         """Record activities from an NDJSON (one object a line) or CSV (header row) body."""
         context = await context_of(request)
         ctx = context.acting_as("integrator")
-        items = _parser(request)(bulk.lines(request.stream()))
+        items = _parser(request)(bulk.lines(bulk.spooled(request.stream())))
         return await _record(context, ctx, items, idempotency_key)
 
     @routes.post("/request-logs", response_model=inv.RequestLogView)

@@ -31,3 +31,7 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list, alias="EMPREINTE_CORS_ORIGINS")
     rate_limit_per_minute: int = Field(default=600, alias="EMPREINTE_RATE_LIMIT_PER_MINUTE", ge=1)
     max_body_bytes: int = Field(default=1_048_576, alias="EMPREINTE_MAX_BODY_BYTES", ge=1024)
+    # REST uploads (/v1/activities, /v1/request-logs) stream, so they may be far larger.
+    max_upload_bytes: int = Field(
+        default=1_073_741_824, alias="EMPREINTE_MAX_UPLOAD_BYTES", ge=1024
+    )

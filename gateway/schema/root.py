@@ -8,8 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
 
+from gateway.documents import CachedParse, CachedValidation
 from gateway.errors import TypedErrors
 from gateway.schema import activities as act
 from gateway.schema import audit, campaigns, changes, emissions, factor_admin, factors, ledger
@@ -98,5 +103,10 @@ schema = strawberry.Schema(
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        # Parsing and validating the same few documents again and again was most of the
+        # gateway's own time per request; the limits above are properties of the document
+        # alone, so a cached verdict is the same verdict.
+        CachedParse,
+        CachedValidation,
     ],
 )
