@@ -25,7 +25,7 @@ from gateway import rest
 from gateway.context import GatewayContext
 from gateway.errors import GatewayError
 from gateway.headers import SecurityHeaders
-from gateway.keys import SCHEMA, ApiKeys, Principal
+from gateway.keys import SCHEMA, ApiKeys, KeyStoreUnavailable, Principal
 from gateway.limits import BodyLimit, RateLimiter, UploadLimit, retry_after_header
 from gateway.schema.root import schema
 from gateway.sockets import LimitedTransportWS, charge
@@ -180,7 +180,10 @@ def _presented(header: Callable[[str], object]) -> str | None:
 
 async def _authenticate(request: HTTPConnection, keys: ApiKeys) -> Principal:
     presented = _presented(request.headers.get)
-    principal = await keys.authenticate(presented) if presented else None
+    try:
+        principal = await keys.authenticate(presented) if presented else None
+    except KeyStoreUnavailable as error:
+        raise HTTPException(503, str(error), {"Retry-After": "1"}) from error
     if principal is None:
         reason = "a valid API key is required" if presented else "an API key is required"
         raise HTTPException(
@@ -191,7 +194,13 @@ async def _authenticate(request: HTTPConnection, keys: ApiKeys) -> Principal:
     return principal
 
 
-_CODES = {401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND", 429: "RATE_LIMITED"}
+_CODES = {
+    401: "UNAUTHENTICATED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    429: "RATE_LIMITED",
+    503: "UNAVAILABLE",
+}
 
 
 async def _http_error(_: Request, error: Exception) -> Response:
@@ -209,6 +218,8 @@ _STATUS = {
     "IDEMPOTENCY_KEY_REUSED": 409,
     "CONFLICT": 409,
     "PAYLOAD_TOO_LARGE": 413,
+    "UNAVAILABLE": 503,  # a service did not answer: retry
+    "INTERNAL": 500,  # a service's own fault, not the client's
 }
 
 

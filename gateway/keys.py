@@ -20,8 +20,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kernel.endpoints import CallContext
@@ -150,15 +152,26 @@ class ApiKeys:
         return principal
 
     async def _lookup(self, key_id: str, digest: bytes) -> Principal | None:
-        async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(sa.select(api_keys).where(api_keys.c.key_id == key_id))
-            ).first()
+        row = await self._key_row(key_id)
         if row is None or row.revoked_at is not None:
             return None
         if not hmac.compare_digest(bytes(row.secret_sha256), digest):
             return None
         return Principal(row.tenant_id, frozenset(row.roles), row.key_id)
+
+    async def _key_row(self, key_id: str, *, retry: bool = True) -> sa.Row[Any] | None:
+        query = sa.select(api_keys).where(api_keys.c.key_id == key_id)
+        try:
+            async with self.engine.connect() as conn:
+                return (await conn.execute(query)).first()
+        except DBAPIError as error:
+            # A pooled connection PostgreSQL dropped (it restarted) fails once, and the pool
+            # then drops every connection as old: a second try gets a fresh one.
+            if retry and error.connection_invalidated:
+                return await self._key_row(key_id, retry=False)
+            raise KeyStoreUnavailable() from error
+        except OSError as error:  # PostgreSQL refuses connections: it is down
+            raise KeyStoreUnavailable() from error
 
     def _remember(self, key_id: str, digest: bytes, principal: Principal | None) -> None:
         """Keep a verified key (only those: wrong ones would let anyone fill the memory)."""
@@ -168,6 +181,13 @@ class ApiKeys:
         if len(self._verified) >= MAX_REMEMBERED:
             self._verified.clear()  # rare; everyone is simply checked again
         self._verified[key_id] = _Verified(digest, principal, self.clock() + self.verified_for)
+
+
+class KeyStoreUnavailable(Exception):
+    """The API keys cannot be checked now (the database is unreachable): retry."""
+
+    def __init__(self) -> None:
+        super().__init__("API keys cannot be checked right now (database unreachable); retry")
 
 
 def _digest(secret: str) -> bytes:

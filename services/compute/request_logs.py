@@ -62,4 +62,6 @@ def _parquet_batches(source: Path | BinaryIO) -> Iterator[pa.RecordBatch]:
     if not isinstance(source, Path):
         source.seek(0)
     text = sorted(names & _TEXT.keys())
-    yield from pq.ParquetFile(source, read_dictionary=text).iter_batches(batch_size=BATCH_ROWS)
+    # pre_buffer off: on, the reader keeps what it has read, and memory grows with the file.
+    parquet = pq.ParquetFile(source, read_dictionary=text, pre_buffer=False)
+    yield from parquet.iter_batches(batch_size=BATCH_ROWS)

@@ -25,8 +25,8 @@ from nats.js.object_store import ObjectStore
 
 from contracts.inventory import LogCheck, LogFormat, RegisterRequestLog, request_log_bucket
 from kernel.errors import RequestRefused
+from kernel.objects import read_object
 from services.inventory.log_check import check_log, refuse_bad_rows
-from services.inventory.object_chunks import read_object
 
 # Read as compute reads (services/compute/request_logs.py): the same block size, so the same
 # type inference, so a file compute could not parse is refused here rather than registered.

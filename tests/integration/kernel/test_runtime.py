@@ -114,3 +114,16 @@ async def test_health_answers_without_a_tenant(
         endpoint_subject(namespace, service_name, "health"), b"", timeout=5
     )
     assert json.loads(reply.data) == {"status": "ok"}
+
+
+async def test_a_service_that_does_not_answer_is_a_typed_retryable_error(
+    nats_client: NatsClient, namespace: str
+) -> None:
+    spec = EndpointSpec("nobody", "convert", Convert, Converted, frozenset({"integrator"}))
+    caller = ServiceClient(nats_client, namespace, timeout=2)
+
+    with pytest.raises(RemoteError) as refused:
+        await caller.call(spec, Convert(quantity=1, unit="MWh"), INTEGRATOR)
+
+    assert refused.value.code == "unavailable"
+    assert "nobody" in refused.value.message

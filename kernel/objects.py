@@ -1,5 +1,8 @@
 """Reading an object of the JetStream object store chunk by chunk, in bounded memory.
 
+Shared by every service that reads files others uploaded (inventory checks them, compute
+computes them).
+
 nats-py's `ObjectStore.get` reads through a push consumer: chunks arrive as fast as the
 server sends them and wait in the subscription's queue while the reader is slower (a disk,
 a check), so a large object grew the process by its own size. Here a pull consumer fetches
