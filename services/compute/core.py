@@ -52,6 +52,7 @@ from services.compute.methods import (
     Emissions,
     FloatArray,
     Grams,
+    IntArray,
     Method,
     Model,
     SegmentEmission,
@@ -199,7 +200,40 @@ def _summarise(
         rows_without_exec_ms=0,
         fallback_countries=fallback_countries,
         constants=constants,
+        lines_by_country=_lines_by(emissions, names, groups, country=True),
+        lines_by_device=_lines_by(emissions, names, groups, country=False),
     )
+
+
+def _lines_by(
+    emissions: Emissions, names: Names, groups: Groups, *, country: bool
+) -> dict[str, dict[str, Grams]]:
+    """Each line's grams by the country whose grid it used (METHODS §1: the data centre's is
+    the server's, the others' the client's), or by device."""
+    # bincount wants intp codes: convert each dimension once, not once per line.
+    client = np.asarray(groups.client, dtype=np.intp)
+    server = np.asarray(groups.server, dtype=np.intp) if country else client
+    device = np.asarray(groups.device, dtype=np.intp)
+    found: dict[str, dict[str, Grams]] = {}
+    for (segment, phase), grams in sorted(emissions.items()):
+        if not country:
+            codes, members = device, names.device
+        elif segment == "data_centre":
+            codes, members = server, names.server
+        else:
+            codes, members = client, names.client
+        found[f"{segment}_{phase}"] = _summed_by(codes, members, grams)
+    return found
+
+
+def _summed_by(codes: IntArray, names: tuple[str, ...], grams: Bounded) -> dict[str, Grams]:
+    def per_name(weights: FloatArray) -> list[float]:
+        summed: list[float] = np.bincount(codes, weights, minlength=len(names)).tolist()
+        return summed
+
+    value = per_name(grams.value)
+    low, high = (value, value) if grams.is_exact else (per_name(grams.min), per_name(grams.max))
+    return {names[i]: Grams(value[i], low[i], high[i]) for i in np.argsort(names, kind="stable")}
 
 
 def _by(codes: Codes, names: tuple[str, ...], total: Bounded) -> dict[str, Grams]:
@@ -231,5 +265,11 @@ def result_as_json(result: EmissionResult) -> dict[str, Any]:
         "rows_without_exec_ms": result.rows_without_exec_ms,
         "bytes": result.bytes,
         "fallback_countries": list(result.fallback_countries),
+        "lines_by_country": _nested_json(result.lines_by_country),
+        "lines_by_device": _nested_json(result.lines_by_device),
         "constants": dict(result.constants),
     }
+
+
+def _nested_json(lines: Mapping[str, Mapping[str, Grams]]) -> dict[str, dict[str, Any]]:
+    return {line: {m: asdict(g) for m, g in by.items()} for line, by in lines.items()}

@@ -7,16 +7,18 @@ an emission add up to its total, whatever the grouping.
 Activities have no breakdown: each line is one part, device "unspecified" (the label compute
 itself gives a request log without a device column) and the emission's country.
 
-Request logs: compute's breakdown holds marginals only, not a joint split: grams by device,
-by client country and by server country, each over the whole log, and the lines by segment
-and phase. So each line is split in the proportions of the marginal that applies to it:
+Request logs: compute records each line's own split by device and by the country whose grid
+it used (`lines_by_device`, `lines_by_country`), so a line's parts are exact. Logs computed
+before compute recorded those hold marginals only (grams by device, by client country and by
+server country over the whole log), and each line is split in the proportions of the
+marginal that applies to it:
 * device: every line by the `by_device` proportions;
 * country (METHODS §1: a segment belongs to the country whose grid it used): data-centre
   lines by the server-country proportions, the network, user-device and production lines by
   the client-country proportions.
-Grouped by device alone, the parts give compute's `by_device` figures exactly. A segment's
-split by country, or device crossed with category, assumes the log's segment mix is the same
-in every group: compute does not record the joint figures that would avoid it.
+For those older logs, grouped by device alone, the parts give compute's `by_device` figures
+exactly; a segment's split by country, or device crossed with category, assumes the log's
+segment mix is the same in every group.
 """
 
 from __future__ import annotations
@@ -53,12 +55,20 @@ def parts_of(emission: Emission) -> list[Part]:
     whole: Shares = {emission.country: (1.0, 1.0, 1.0)}
     clients = _shares(breakdown.get("by_country")) or whole
     servers = _shares(breakdown.get("by_server_country")) or whole
+    by_country, by_device = breakdown.get("lines_by_country"), breakdown.get("lines_by_device")
     found: list[Part] = []
     for index, line in enumerate(emission.lines):
-        found += _split(DEVICE, index, line, devices)
+        joint = _line_shares(by_device, line)
+        found += _split(DEVICE, index, line, joint or devices)
+        joint = _line_shares(by_country, line)
         located = servers if segment_of(line) == "data_centre" else clients
-        found += _split(COUNTRY, index, line, located)
+        found += _split(COUNTRY, index, line, joint or located)
     return found
+
+
+def _line_shares(lines: Any, line: EmissionLine) -> Shares:
+    """The line's own split, where compute recorded one (exact); {} otherwise."""
+    return _shares(lines.get(str(line.component))) if isinstance(lines, Mapping) else {}
 
 
 def segment_of(line: EmissionLine) -> str:

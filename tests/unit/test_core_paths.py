@@ -85,6 +85,13 @@ def assert_same(ours: EmissionResult, theirs: EmissionResult) -> None:
         assert mine.keys() == other.keys(), name
         for key in mine:
             assert_close(mine[key], other[key])
+    for name in ("lines_by_country", "lines_by_device"):
+        mine, other = getattr(ours, name), getattr(theirs, name)
+        assert mine.keys() == other.keys(), name
+        for line in mine:
+            assert mine[line].keys() == other[line].keys(), (name, line)
+            for member in mine[line]:
+                assert_close(mine[line][member], other[line][member])
     assert (ours.rows, ours.rows_without_exec_ms) == (theirs.rows, theirs.rows_without_exec_ms)
     assert math.isclose(ours.requests, theirs.requests, rel_tol=REL)
     assert ours.fallback_countries == theirs.fallback_countries

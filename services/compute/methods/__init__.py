@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
 
 import numpy as np
@@ -247,6 +247,11 @@ class EmissionResult:
     fallback_countries: tuple[str, ...]
     constants: Mapping[str, Any]
     bytes: float = 0.0  # bytes counted: after the one-byte floor, times count
+    # Each line ("<segment>_<phase>") split by the country whose grid it used (data centre:
+    # server country; the others: client country) and by device: the joint figures reporting
+    # needs to group a log's lines by country or device exactly, not in proportion.
+    lines_by_country: Mapping[str, Mapping[str, Grams]] = field(default_factory=dict)
+    lines_by_device: Mapping[str, Mapping[str, Grams]] = field(default_factory=dict)
 
 
 def merge_results(first: EmissionResult, second: EmissionResult) -> EmissionResult:
@@ -273,7 +278,16 @@ def merge_results(first: EmissionResult, second: EmissionResult) -> EmissionResu
         fallback_countries=tuple(sorted({*first.fallback_countries, *second.fallback_countries})),
         constants=constants,
         bytes=first.bytes + second.bytes,
+        lines_by_country=_merged_lines(first.lines_by_country, second.lines_by_country),
+        lines_by_device=_merged_lines(first.lines_by_device, second.lines_by_device),
     )
+
+
+def _merged_lines(
+    first: Mapping[str, Mapping[str, Grams]], second: Mapping[str, Mapping[str, Grams]]
+) -> dict[str, Mapping[str, Grams]]:
+    lines = sorted({*first, *second})
+    return {line: _merged(first.get(line, {}), second.get(line, {})) for line in lines}
 
 
 _Summable = TypeVar("_Summable", Grams, SegmentEmission)

@@ -129,3 +129,39 @@ def test_an_exact_zero_range_falls_back_on_the_value_proportions() -> None:
     }
     parts = parts_of(activity([line(8.0)], exact))
     assert totals(parts, DEVICE) == {"laptop": (2.0, 1.0, 4.0), "desktop": (6.0, 3.0, 12.0)}
+
+
+def _row_by_row(model: str) -> dict[tuple[str, str, str], tuple[float, float, float]]:
+    """Each row computed as a log of its own: kg per (line, dimension, member), the oracle."""
+    expected: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    for row in range(len(LOG["bytes"])):
+        one = {column: values[row : row + 1] for column, values in LOG.items()}
+        result = compute_emissions(one, LogMethod(model), EMBER_CO2JS_0_19)  # type: ignore[arg-type]
+        for segment, emitted in result.segments.items():
+            country = one["server_country" if segment == "data_centre" else "client_country"][0]
+            for phase in ("operational", "embodied"):
+                grams = getattr(emitted, phase)
+                for dimension, member in ((COUNTRY, country), (DEVICE, one["device"][0])):
+                    summed = expected[f"{segment}_{phase}", dimension, str(member)]
+                    for i, bound in enumerate(BOUNDS):
+                        summed[i] += getattr(grams, bound) / 1000
+    return {key: (v[0], v[1], v[2]) for key, v in expected.items()}
+
+
+@pytest.mark.parametrize("model", ["swd-v4", "measured-device", "swd-v3"])
+def test_a_lines_parts_are_exactly_its_rows_figures_by_country_and_by_device(model: str) -> None:
+    emission = request_log(model)
+    found = {
+        (str(emission.lines[p.line].component), p.dimension, p.member): (
+            p.kg.value,
+            p.kg.min,
+            p.kg.max,
+        )
+        for p in parts_of(emission)
+        if p.kg.max > 0
+    }
+    expected = {key: kg for key, kg in _row_by_row(model).items() if kg[2] > 0}
+
+    assert set(found) == set(expected)
+    for key, kg in expected.items():
+        assert found[key] == pytest.approx(kg, rel=1e-9, abs=1e-15), key
