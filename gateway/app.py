@@ -217,6 +217,7 @@ _STATUS = {
     "UNSUPPORTED_MEDIA_TYPE": 415,
     "IDEMPOTENCY_KEY_REUSED": 409,
     "CONFLICT": 409,
+    "ALREADY_STORED": 409,
     "PAYLOAD_TOO_LARGE": 413,
     "UNAVAILABLE": 503,  # a service did not answer: retry
     "INTERNAL": 500,  # a service's own fault, not the client's

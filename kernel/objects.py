@@ -50,7 +50,7 @@ async def read_object(
             await chunks[-1].ack()  # AckPolicy.ALL: every chunk up to this one
     finally:
         await pull.unsubscribe()
-    if size != info.size or _stored_digest(info.digest) != digest.digest():
+    if size != info.size or stored_digest(info.digest) != digest.digest():
         raise DigestMismatchError
     return size, digest.hexdigest()
 
@@ -61,6 +61,7 @@ def _write_all(sink: IO[bytes], data: list[bytes], digest: hashlib._Hash) -> Non
         sink.write(chunk)
 
 
-def _stored_digest(text: str | None) -> bytes:
+def stored_digest(text: str | None) -> bytes:
+    """The SHA-256 an object's info declares (`SHA-256=<base64url>`), as bytes."""
     encoded = (text or "")[len(DIGEST_PREFIX) :]
     return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))

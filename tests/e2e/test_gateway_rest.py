@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+from nats.aio.client import Client as NatsClient
 
+from contracts import inventory as inv
 from tests.e2e.conftest import Stack, organisation
 
 LINE = {
@@ -149,3 +151,42 @@ async def test_a_request_log_streams_into_the_bucket_and_is_registered(stack: St
 async def test_the_openapi_document_lists_the_routes(stack: Stack) -> None:
     paths = (await stack.http.get("/openapi.json")).json()["paths"]
     assert {"/v1/activities", "/v1/request-logs"} <= set(paths)
+
+
+async def test_a_stored_request_log_is_never_replaced_and_a_retry_replays(
+    stack: Stack, services: NatsClient
+) -> None:
+    tenant = organisation()
+    headers = {"X-API-Key": await stack.key(tenant, "integrator")}
+    params = {
+        "name": "july.ndjson",
+        "format": "ndjson",
+        "period_start": "2024-07-01",
+        "period_end": "2024-08-01",
+        "site": "www.example.org",
+    }
+    row = b'{"bytes": %d, "client_country": "FRA", "server_country": "DEU", "device": "laptop"}\n'
+    first, other = row % 1000, row % 2000
+
+    async def upload(body: bytes) -> httpx.Response:
+        return await stack.http.post(
+            "/v1/request-logs", params=params, content=body, headers=headers
+        )
+
+    registered = await upload(first)
+    replaced = await upload(other)
+    retried = await upload(first)
+
+    assert registered.status_code == 200, registered.text
+    assert replaced.status_code == 409, replaced.text
+    assert replaced.json()["errors"][0]["extensions"] == {"code": "ALREADY_STORED", "field": "name"}
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["log_id"] == registered.json()["log_id"]
+    store = await services.jetstream().object_store(
+        inv.request_log_bucket(stack.settings.namespace)
+    )
+    assert (await store.get(f"{tenant}/july.ndjson")).data == first
+    names = [
+        o.name for o in await store.list(ignore_deletes=True) if o.name.startswith(f"{tenant}/")
+    ]
+    assert names == [f"{tenant}/july.ndjson"]  # no staging copy left behind
