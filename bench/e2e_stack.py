@@ -23,6 +23,7 @@ from contracts.services import HEALTH_VERB, SERVICES, HealthReport
 from gateway.keys import ApiKeys
 from infra.process import free_port, log_tail, spawn, stop_process
 from kernel.db import create_engine
+from kernel.namespaces import delete_namespace_streams
 from kernel.naming import endpoint_subject, events_stream
 from kernel.settings import Settings
 
@@ -153,10 +154,6 @@ async def forget_namespace(nats_url: str, namespace: str) -> None:
     """Delete the streams (KV and object buckets included) the run left under `namespace`."""
     nc = await nats.connect(nats_url, name="bench-e2e-cleanup")
     try:
-        manager = nc.jsm()
-        for info in await manager.streams_info():
-            name = (info.config.name or "").upper()
-            if any(name.startswith(head + namespace.upper() + "_") for head in ("", "KV_", "OBJ_")):
-                await manager.delete_stream(info.config.name or "")
+        await delete_namespace_streams(nc.jsm(), namespace)
     finally:
         await nc.close()

@@ -30,6 +30,7 @@ from bench.common import rate, scratch_database, write_results
 from contracts import inventory as inv
 from kernel.client import ServiceClient
 from kernel.endpoints import CallContext
+from kernel.namespaces import delete_namespace_streams
 from kernel.process import connect_nats, run_service
 from kernel.settings import Settings
 from services.inventory.main import definition as inventory
@@ -167,11 +168,7 @@ async def _ready(client: ServiceClient) -> None:
 async def _drop_streams(nats_url: str, namespace: str) -> None:
     """The run's streams and object bucket (a 5-million-row log is ~50 MB) go afterwards."""
     nc = await connect_nats(nats_url, "bench-cleanup")
-    manager = nc.jsm()
-    for info in await manager.streams_info():
-        name = info.config.name or ""
-        if any(name.upper().startswith(head + namespace.upper()) for head in ("", "OBJ_")):
-            await manager.delete_stream(name)
+    await delete_namespace_streams(nc.jsm(), namespace)
     await nc.drain()
 
 

@@ -25,6 +25,7 @@ import pytest
 
 from infra.nats import EmbeddedNats
 from infra.postgres import EmbeddedPostgres
+from kernel.namespaces import delete_namespace_streams
 
 if TYPE_CHECKING:
     from kernel.settings import Settings
@@ -102,22 +103,11 @@ async def _admin(url: str, statement: str) -> None:
         await conn.close()
 
 
-def _is_namespaced(name: str, prefix: str) -> bool:
-    # Streams are <NS>_<SERVICE>; KV and object buckets live in streams KV_<b> and OBJ_<b>.
-    upper = name.upper()
-    return any(upper.startswith(head + prefix) for head in ("", "KV_", "OBJ_"))
-
-
 async def delete_namespace(url: str, namespace: str) -> list[str]:
     """Delete the JetStream streams and KV/object buckets of `namespace`; return their streams."""
     client = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=0)
     try:
-        manager = client.jsm()
-        names = [info.config.name for info in await manager.streams_info()]
-        doomed = [name for name in names if name and _is_namespaced(name, namespace.upper())]
-        for name in doomed:
-            await manager.delete_stream(name)
-        return doomed
+        return await delete_namespace_streams(client.jsm(), namespace)
     finally:
         await client.close()
 

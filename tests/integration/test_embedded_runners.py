@@ -24,6 +24,7 @@ from infra.embedded import local_endpoints
 from infra.nats import EmbeddedNats, nats_server_binary, render_config
 from infra.postgres import SYSTEM_USER, EmbeddedPostgres, server_processes, user_is_root
 from infra.process import EmbeddedServerError, wait_until
+from kernel.namespaces import stream_names
 from tests.conftest import asyncpg_dsn, delete_namespace, server_data_dir
 
 pytestmark = pytest.mark.integration
@@ -272,7 +273,7 @@ async def test_deleting_a_namespace_removes_its_streams_and_buckets_only(nats_ur
         await stream.create_object_store(bucket=f"{upper}_BLOBS")
         await stream.add_stream(name=f"OTHER{upper}", subjects=[f"other{prefix}.>"])
         deleted = await delete_namespace(nats_url, prefix)
-        left = {info.config.name for info in await client.jsm().streams_info()}
+        left = set(await stream_names(client.jsm()))
         await client.jsm().delete_stream(f"OTHER{upper}")
     finally:
         await client.close()
