@@ -17,16 +17,21 @@ transaction that then rolls back carries a stamp nobody will read again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from contracts.factors import GLOBAL_TENANT, FactorValues, FactorView
+from contracts.factors import GLOBAL_TENANT, FactorValues, FactorView, Resolution
+from services.compute.domain import ActivityState, resolve_preferring
 from services.compute.tables import ComputeTables
 
 Key = tuple[str, str]  # (activity kind, owning tenant)
+# (stamp, kind, tenant, region, date, releases, fallback): all a resolution depends on.
+Asked = tuple[int, str, str, str, date, tuple[str, ...], bool]
+MAX_RESOLUTIONS = 4096  # then start afresh: entries of old stamps are never asked again
 
 
 class FactorCandidates:
@@ -35,6 +40,7 @@ class FactorCandidates:
     def __init__(self, tables: ComputeTables, *, cache: bool = True) -> None:
         self.t, self.cache = tables, cache
         self._entries: dict[Key, tuple[int, list[FactorView]]] = {}
+        self._resolutions: dict[Asked, Resolution] = {}
 
     async def bump(self, conn: AsyncConnection, kinds: Iterable[str]) -> None:
         """Mark the factors of `kinds` changed (call in the transaction that changes them)."""
@@ -50,7 +56,34 @@ class FactorCandidates:
         """Versions of `kind` owned by `tenant_id` or the global catalogue."""
         # The stamp is read BEFORE the rows: rows read later are at least as new as the
         # stamp, so an entry is never older than the stamp it is filed under.
-        stamp = await self._stamp(conn, kind)
+        return await self._at(conn, kind, tenant_id, await self._stamp(conn, kind))
+
+    async def resolved(
+        self, conn: AsyncConnection, activity: ActivityState, releases: Sequence[str],
+        *, allow_fallback: bool,
+    ) -> Resolution:  # fmt: skip
+        """`resolve_preferring` over the activity's candidates, remembered per stamp."""
+        a = activity
+        stamp = await self._stamp(conn, a.kind)  # before the rows, as in `of`
+        asked = (stamp, a.kind, a.tenant_id, a.region, a.period_start, tuple(releases),
+                 allow_fallback)  # fmt: skip
+        found = self._resolutions.get(asked)
+        if found is None:
+            views = await self._at(conn, a.kind, a.tenant_id, stamp)
+            found = resolve_preferring(views, a, releases, allow_fallback=allow_fallback)
+            self._remember(asked, found)
+        return found
+
+    def _remember(self, asked: Asked, resolution: Resolution) -> None:
+        if not self.cache:
+            return
+        if len(self._resolutions) >= MAX_RESOLUTIONS:
+            self._resolutions.clear()
+        self._resolutions[asked] = resolution
+
+    async def _at(
+        self, conn: AsyncConnection, kind: str, tenant_id: str, stamp: int
+    ) -> list[FactorView]:
         owners = dict.fromkeys([tenant_id, GLOBAL_TENANT])
         return [view for owner in owners for view in await self._owned(conn, kind, owner, stamp)]
 

@@ -21,6 +21,7 @@ from kernel.envelope import RecordedEvent
 from kernel.events import DomainEvent
 from kernel.migrations import upgrade
 from kernel.store import EventStore
+from services.compute.domain import ActivityState
 from services.compute.projections import ReadModels
 from services.compute.tables import compute_tables
 from tests.integration.compute.test_emissions import values
@@ -126,3 +127,32 @@ async def test_what_a_rolled_back_change_cached_is_never_used(replicas: Replicas
             raise Abandoned
 
     assert await replicas.versions(replicas.a) == {("elec-fra", 1)}
+
+
+def electricity_in_france() -> ActivityState:
+    return ActivityState(
+        activity_id=uuid.uuid4(), tenant_id="acme", kind="electricity", quantity=1.0,
+        unit="MWh", period_start=date(2024, 1, 1), period_end=date(2024, 2, 1), site="hq",
+        region="FRA", event_id=uuid.uuid4(), stream_version=1,
+    )  # fmt: skip
+
+
+async def resolved_version(models: ReadModels, engine: AsyncEngine) -> int | None:
+    async with engine.connect() as conn:
+        found = await models.factors.resolved(
+            conn, electricity_in_france(), ["ademe-base-empreinte"], allow_fallback=False
+        )
+    return found.components[0].factor.version if found.components else None
+
+
+async def test_a_remembered_resolution_follows_a_revision_by_another_replica(
+    replicas: Replicas,
+) -> None:
+    assert await resolved_version(replicas.b, replicas.engine) is None  # nothing yet
+    await replicas.apply(replicas.a, published("elec-fra", 0.035))
+    assert await resolved_version(replicas.b, replicas.engine) == 1
+
+    revised = f.FactorRevised(factor_id="elec-fra", version=2, values=values(0.05), reason="x")
+    await replicas.apply(replicas.a, revised)
+
+    assert await resolved_version(replicas.b, replicas.engine) == 2
