@@ -192,7 +192,7 @@ class ReadModels:
     ) -> ActivityState:
         a = self.t.activities
         row = {**row, "event_id": event.event_id, "stream_version": event.stream_version}
-        stmt: sa.Executable
+        stmt: sa.Insert | sa.Update
         if "kind" in row:
             stmt = insert(a).values(**row).on_conflict_do_nothing()
         else:  # a later event: only if it is newer than what we hold (redelivery-safe)
@@ -203,8 +203,9 @@ class ReadModels:
                 )
                 .values(**row)
             )
-        await conn.execute(stmt)
-        found = (
+        # The row written comes back in the same round trip; only a redelivered or
+        # overtaken event (nothing written) needs the row as it stands.
+        found = (await conn.execute(stmt.returning(*a.c))).first() or (
             await conn.execute(sa.select(a).where(a.c.activity_id == row["activity_id"]))
         ).first()
         if found is None:  # a correction overtook its recording: fail, the retry will find it
