@@ -10,6 +10,7 @@ BENCHES = [
     "bench.requests_core",
     "bench.ingest",
     "bench.graphql",
+    "bench.compute_throughput",
     "bench.e2e",
 ]
 

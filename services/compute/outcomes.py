@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.compute.cloud_usage import CLOUD_KIND, cloud_outcome
-from services.compute.domain import ActivityState, Outcome, calculate, resolve_preferring
+from services.compute.domain import ActivityState, Outcome, calculate
 from services.compute.projections import ReadModels
 
 
@@ -19,6 +19,7 @@ async def outcome_for(
     """The activity's emission from compute's read models, or why there is none."""
     if activity.kind == CLOUD_KIND:
         return cloud_outcome(activity, await models.cloud_release(conn))
-    candidates = await models.candidates(conn, activity.kind, activity.tenant_id)
-    resolution = resolve_preferring(candidates, activity, releases, allow_fallback=allow_fallback)
+    resolution = await models.factors.resolved(
+        conn, activity, releases, allow_fallback=allow_fallback
+    )
     return calculate(activity, resolution)

@@ -17,19 +17,26 @@ from contracts import inventory as inv
 from contracts.factors import FactorValues, FactorView
 from kernel.envelope import RecordedEvent
 from services.compute.domain import ActivityState, EmissionStatus
+from services.compute.factor_cache import FactorCandidates
 from services.compute.tables import ComputeTables
 
 
 class ReadModels:
     """Reads and writes of compute's tables in one schema."""
 
-    def __init__(self, tables: ComputeTables) -> None:
+    def __init__(self, tables: ComputeTables, *, factor_cache: bool = True) -> None:
         self.t = tables
+        self.factors = FactorCandidates(tables, cache=factor_cache)
 
     # ---- factors ---------------------------------------------------------------------
 
     async def apply_factor_event(self, event: RecordedEvent, conn: AsyncConnection) -> set[str]:
         """Update the factor copy; return the activity kinds the event touches."""
+        kinds = await self._apply_factor_payload(event, conn)
+        await self.factors.bump(conn, kinds)  # same transaction: see factor_cache.py
+        return kinds
+
+    async def _apply_factor_payload(self, event: RecordedEvent, conn: AsyncConnection) -> set[str]:
         payload = f.EVENTS.decode(event)
         if isinstance(payload, f.FactorPublished):
             await self._add_version(
@@ -143,11 +150,7 @@ class ReadModels:
     async def candidates(
         self, conn: AsyncConnection, kind: str, tenant_id: str
     ) -> list[FactorView]:
-        fv = self.t.factors
-        query = sa.select(fv).where(
-            fv.c.activity_kind == kind, fv.c.tenant_id.in_([tenant_id, f.GLOBAL_TENANT])
-        )
-        return [_factor_view(r) for r in await conn.execute(query)]
+        return await self.factors.of(conn, kind, tenant_id)
 
     # ---- activities ------------------------------------------------------------------
 
@@ -189,7 +192,7 @@ class ReadModels:
     ) -> ActivityState:
         a = self.t.activities
         row = {**row, "event_id": event.event_id, "stream_version": event.stream_version}
-        stmt: sa.Executable
+        stmt: sa.Insert | sa.Update
         if "kind" in row:
             stmt = insert(a).values(**row).on_conflict_do_nothing()
         else:  # a later event: only if it is newer than what we hold (redelivery-safe)
@@ -200,8 +203,9 @@ class ReadModels:
                 )
                 .values(**row)
             )
-        await conn.execute(stmt)
-        found = (
+        # The row written comes back in the same round trip; only a redelivered or
+        # overtaken event (nothing written) needs the row as it stands.
+        found = (await conn.execute(stmt.returning(*a.c))).first() or (
             await conn.execute(sa.select(a).where(a.c.activity_id == row["activity_id"]))
         ).first()
         if found is None:  # a correction overtook its recording: fail, the retry will find it
@@ -275,21 +279,6 @@ def _emission_row(payload: object) -> dict[str, object]:
         "activity_kind": "",
         "country": "",
     }
-
-
-def _factor_view(row: sa.Row) -> FactorView:  # type: ignore[type-arg]
-    return FactorView(
-        factor_id=row.factor_id,
-        version=row.version,
-        latest_version=row.latest_version,
-        tenant_id=row.tenant_id,
-        activity_kind=row.activity_kind,
-        component=row.component,
-        values=FactorValues.model_validate(row.factor_values),
-        retired_from=row.retired_from,
-        recorded_at=row.recorded_at,
-        releases=list(row.releases),
-    )
 
 
 def _activity(row: sa.Row) -> ActivityState:  # type: ignore[type-arg]

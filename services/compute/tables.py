@@ -21,6 +21,8 @@ class ComputeTables:
     activities: sa.Table
     emissions: sa.Table
     cloud_releases: sa.Table
+    factor_stamps: sa.Table
+    factor_stamp_seq: sa.Sequence
     metadata: sa.MetaData
 
 
@@ -29,8 +31,9 @@ def compute_tables(schema: str) -> ComputeTables:
     if schema not in _TABLES:
         md = sa.MetaData(schema=schema)
         _TABLES[schema] = ComputeTables(
-            _factors(md), _activities(md), _emissions(md), _cloud_releases(md), md
-        )
+            _factors(md), _activities(md), _emissions(md), _cloud_releases(md),
+            _factor_stamps(md), sa.Sequence("factor_stamp_seq", metadata=md), md,
+        )  # fmt: skip
     return _TABLES[schema]
 
 
@@ -97,4 +100,14 @@ def _cloud_releases(md: sa.MetaData) -> sa.Table:
         sa.Column("content_sha256", sa.Text, nullable=False),
         sa.Column("release", JSONB, nullable=False),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
+
+def _factor_stamps(md: sa.MetaData) -> sa.Table:
+    # Changes with every change of a kind's factor versions (services/compute/factor_cache.py).
+    return sa.Table(
+        "factor_stamps",
+        md,
+        sa.Column("activity_kind", sa.Text, primary_key=True),
+        sa.Column("stamp", sa.BigInteger, nullable=False),
     )
