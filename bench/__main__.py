@@ -11,6 +11,7 @@ BENCHES = [
     "bench.ingest",
     "bench.graphql",
     "bench.e2e",
+    "bench.rebuild",
 ]
 
 if __name__ == "__main__":
