@@ -27,7 +27,8 @@ def _run_length(schema: str | None, start: str) -> str:
     )
 
 
-def _advance(schema: str | None) -> sa.TextClause:
+def advance_statement(schema: str | None) -> sa.TextClause:
+    """SQL moving the watermark from `:start` (see `advance`)."""
     start = "CAST(:start AS bigint)"
     return sa.text(
         f'UPDATE "{schema}".compute_watermark AS wm '
@@ -48,7 +49,7 @@ async def advance(conn: AsyncConnection, schema: str | None, start: int) -> None
     it; one key lookup while the next position is still missing. The start goes in as a
     value (not read in the statement) so that the planner estimates the versions above it
     from the index, not as a third of the table (which grew into JIT compilation per event)."""
-    await conn.execute(_advance(schema), {"start": start})
+    await conn.execute(advance_statement(schema), {"start": start})
 
 
 def reset_watermark(tables: ReportingTables) -> sa.TextClause:
