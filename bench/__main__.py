@@ -12,6 +12,7 @@ BENCHES = [
     "bench.graphql",
     "bench.compute_throughput",
     "bench.e2e",
+    "bench.rebuild",
 ]
 
 if __name__ == "__main__":

@@ -9,19 +9,26 @@
   event id, and the stream keeps everything (no age or size limit). So the rebuild replays
   that stream from sequence 1, through an ephemeral consumer, into the emptied tables, in
   one transaction, with the projection the live consumer uses: same events, same order,
-  same rows. Should compute's stream ever get a retention limit, this rebuild stops being
-  complete: reporting would then have to keep its own copy of what it consumed.
+  same rows. The replay takes the bulk path (bulk.py: a batch's rows built in memory, copied
+  in together, the watermark moved once per batch); `bulk=False` keeps the per-event path
+  of the live consumer, for comparison (bench/rebuild.py). Should compute's stream ever get
+  a retention limit, this rebuild stops being complete: reporting would then have to keep
+  its own copy of what it consumed.
 
-The live consumer may keep running: rows are keyed by compute position and inserted
-idempotently; the replay reads up to the stream's last sequence as seen after the delete,
-so an event the consumer writes meanwhile is either replayed or kept.
+The live consumer may keep running: the rebuild first locks the watermark table against it
+(the consumer locks its row before writing anything), so a consumer transaction either
+committed before the delete, or waits for the rebuild to commit and then finds its row
+there (ON CONFLICT DO NOTHING); the replay reads up to the stream's last sequence as seen
+after the lock, so no event is missed either way.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -33,11 +40,16 @@ from kernel.envelope import RecordedEvent
 from kernel.naming import events_stream, events_subject
 from kernel.projection import rebuild as rebuild_from_log
 from kernel.store import EventStore
-from services.reporting.projections import EmissionVersions, reset_watermark
+from services.reporting.bulk import BulkReplay
+from services.reporting.projections import EmissionVersions
 from services.reporting.reports import Reports
-from services.reporting.tables import reporting_tables
+from services.reporting.tables import ReportingTables, reporting_tables
+from services.reporting.watermark import reset_watermark
 
-FETCH = 500
+FETCH = 2000
+
+# Writes one fetched batch of events in the rebuild's transaction; returns how many it took.
+BatchWriter = Callable[[Sequence[RecordedEvent], AsyncConnection], Awaitable[int]]
 
 
 @dataclass(frozen=True)
@@ -49,22 +61,36 @@ class Rebuilt:
 
 
 async def rebuild(
-    engine: AsyncEngine, js: JetStreamContext, namespace: str, schema: str
+    engine: AsyncEngine, js: JetStreamContext, namespace: str, schema: str, *, bulk: bool = True
 ) -> Rebuilt:
     """Rebuild every projection of reporting (in `schema`) from its source of truth."""
     tables = reporting_tables(schema)
-    versions = EmissionVersions(tables)
+    write = BulkReplay(tables).write if bulk else _one_by_one(EmissionVersions(tables))
     async with engine.begin() as conn:
-        await conn.execute(tables.parts.delete())
-        await conn.execute(tables.versions.delete())
-        await conn.execute(reset_watermark(tables))
-        replayed = await _replay_stream(js, namespace, versions, conn)
+        await _empty(conn, tables)
+        replayed = await _replay_stream(js, namespace, write, conn)
     reports = await rebuild_from_log(EventStore(engine, schema), [Reports(tables)])
     return Rebuilt(replayed, reports)
 
 
+async def _empty(conn: AsyncConnection, tables: ReportingTables) -> None:
+    # EXCLUSIVE conflicts with the live consumer's SELECT ... FOR UPDATE, not with readers
+    watermark = f'"{tables.watermark.schema}".{tables.watermark.name}'
+    await conn.execute(sa.text(f"LOCK TABLE {watermark} IN EXCLUSIVE MODE"))
+    await conn.execute(tables.parts.delete())
+    await conn.execute(tables.versions.delete())
+    await conn.execute(reset_watermark(tables))
+
+
+def _one_by_one(versions: EmissionVersions) -> BatchWriter:
+    async def write(events: Sequence[RecordedEvent], conn: AsyncConnection) -> int:
+        return sum([await versions.apply(event, conn) is not None for event in events])
+
+    return write
+
+
 async def _replay_stream(
-    js: JetStreamContext, namespace: str, versions: EmissionVersions, conn: AsyncConnection
+    js: JetStreamContext, namespace: str, write: BatchWriter, conn: AsyncConnection
 ) -> int:
     stream = events_stream(namespace, "compute")
     try:
@@ -73,21 +99,14 @@ async def _replay_stream(
         return 0
     if last == 0:
         return 0
-    config = ConsumerConfig(
-        ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL, inactive_threshold=60.0
-    )
-    sub = await js.pull_subscribe(
-        events_subject(namespace, "compute"), stream=stream, config=config
-    )
+    sub = await _from_the_start(js, namespace, stream)
     replayed, seen = 0, 0
     try:
         while seen < last:
-            for msg in await _fetch(sub):
-                seen = msg.metadata.sequence.stream
-                if seen > last:
-                    break
-                await versions.apply(RecordedEvent.from_json(json.loads(msg.data)), conn)
-                replayed += 1
+            batch = [m for m in await _fetch(sub) if m.metadata.sequence.stream <= last]
+            seen = max([seen, *(m.metadata.sequence.stream for m in batch)])
+            replayed += len(batch)
+            await write([RecordedEvent.from_json(json.loads(m.data)) for m in batch], conn)
     finally:
         await sub.unsubscribe()
     return replayed

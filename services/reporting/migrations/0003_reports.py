@@ -6,8 +6,8 @@ Revises: reporting_0002
 
 from alembic import context, op
 
-from services.reporting.projections import reset_watermark
 from services.reporting.tables import reporting_tables
+from services.reporting.watermark import reset_watermark
 
 revision = "reporting_0003"
 down_revision = "reporting_0002"

@@ -87,7 +87,10 @@ async def fingerprints(engine: AsyncEngine, setup: Setup) -> dict[str, tuple[int
     return found
 
 
-async def test_rebuild_gives_identical_projections(engine: AsyncEngine, setup: Setup) -> None:
+@pytest.mark.parametrize("bulk", [True, False], ids=["bulk", "per-event"])
+async def test_rebuild_gives_identical_projections(
+    engine: AsyncEngine, setup: Setup, bulk: bool
+) -> None:
     before = await fingerprints(engine, setup)
     assert {name: count for name, (count, _) in before.items()} == {
         "emission_versions": 7, "emission_parts": PARTS, "compute_watermark": 1, "reports": 2
@@ -97,7 +100,7 @@ async def test_rebuild_gives_identical_projections(engine: AsyncEngine, setup: S
             await conn.execute(table.delete())
 
     done = await rebuild(engine, setup.reporting.nc.jetstream(), setup.namespace,
-                         setup.reporting.schema)  # fmt: skip
+                         setup.reporting.schema, bulk=bulk)  # fmt: skip
 
     assert (done.compute_events, done.report_events) == (7, 2)
     assert await fingerprints(engine, setup) == before

@@ -4,9 +4,12 @@ silently missing from an answer that claims its position."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from nats.aio.client import Client as NatsClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -20,6 +23,7 @@ from kernel.store import EventStore
 from services.reporting.handlers import Reporting
 from services.reporting.projections import EmissionVersions
 from services.reporting.tables import reporting_tables
+from services.reporting.watermark import advance_statement
 from tests.integration.reporting.test_footprint import MIGRATIONS, YEAR, cause, emission, line
 
 ACME = CallContext(tenant_id="acme", role="admin")
@@ -69,3 +73,32 @@ async def test_a_gap_holds_now_back_until_it_fills(
     await deliver(second)  # a redelivery changes nothing
     caught_up = await reporting.footprint(ACME, r.Footprint(filters=YEAR))
     assert (caught_up.total.value, caught_up.position) == (70, 3)
+
+
+def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _nodes(child)
+
+
+async def test_moving_the_watermark_reads_by_key_whatever_the_table_size(
+    engine: AsyncEngine,
+) -> None:
+    schema = f"rep_{uuid.uuid4().hex[:8]}"
+    await upgrade(engine, schema, MIGRATIONS)
+    async with engine.begin() as conn:  # 20,000 versions, analysed, the last one missing
+        await conn.execute(sa.text(
+            f'INSERT INTO "{schema}".emission_versions (compute_position, compute_event_id, '
+            "event_type, recorded_at, tenant_id, source_id, source_kind, status, activity_kind, "
+            "post, site, country, period_start, period_end, lines) SELECT n, gen_random_uuid(), "
+            "'EmissionCalculated', now(), 'acme', gen_random_uuid(), 'activity', 'calculated', "
+            "'electricity', 'offices', 'hq', 'FRA', '2024-01-01', '2024-02-01', '[]' "
+            "FROM generate_series(1, 19999) AS n"
+        ))  # fmt: skip
+        await conn.execute(sa.text(f'ANALYZE "{schema}".emission_versions'))
+        explain = sa.text(f"EXPLAIN (FORMAT JSON) {advance_statement(schema).text}")
+        [[found]] = (await conn.execute(explain, {"start": 19999})).all()
+    plan = found[0]["Plan"]
+    scans = {(n["Node Type"], n.get("Relation Name")) for n in _nodes(plan)}
+    assert ("Seq Scan", "emission_versions") not in scans
+    assert plan["Total Cost"] < 1000  # far below JIT's threshold: no compilation per event
