@@ -13,7 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import nats
 from sqlalchemy.engine import make_url
+
+from kernel.namespaces import delete_namespace_streams
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -52,3 +55,12 @@ def write_results(name: str, results: dict[str, Any]) -> Path:
     machine = {"python": platform.python_version(), "machine": platform.machine()}
     path.write_text(json.dumps({"machine": machine, **results}, indent=2))
     return path
+
+
+async def drop_namespace(nats_url: str, namespace: str) -> None:
+    """A run's JetStream streams and buckets go afterwards (request logs are large)."""
+    nc = await nats.connect(nats_url, name="bench-cleanup")
+    try:
+        await delete_namespace_streams(nc.jsm(), namespace)
+    finally:
+        await nc.drain()

@@ -23,7 +23,7 @@ from typing import Any
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 
-from bench.common import rate, scratch_database, write_results
+from bench.common import drop_namespace, rate, scratch_database, write_results
 from contracts import inventory as inv
 from kernel.client import ServiceClient
 from kernel.endpoints import CallContext
@@ -153,16 +153,6 @@ async def _ready(client: ServiceClient) -> None:
                 await asyncio.sleep(0.1)  # the service is still starting: nothing to await
 
 
-async def _drop_streams(nats_url: str, namespace: str) -> None:
-    nc = await connect_nats(nats_url, "bench-cleanup")
-    manager = nc.jsm()
-    for info in await manager.streams_info():
-        name = info.config.name or ""
-        if any(name.upper().startswith(head + namespace.upper()) for head in ("", "KV_", "OBJ_")):
-            await manager.delete_stream(name)
-    await nc.drain()
-
-
 async def main(activities: int, batch: int, name: str = "compute_throughput") -> None:
     base = Settings()
     server = base.database_url or "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -174,7 +164,7 @@ async def main(activities: int, batch: int, name: str = "compute_throughput") ->
         try:
             results = await measure(settings, activities, batch)
         finally:
-            await _drop_streams(nats_url, settings.namespace)
+            await drop_namespace(nats_url, settings.namespace)
     print(results)
     print(f"written: {write_results(name, results)}")
 

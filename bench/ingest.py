@@ -26,11 +26,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bench.common import rate, scratch_database, write_results
+from bench.common import drop_namespace, rate, scratch_database, write_results
 from contracts import inventory as inv
 from kernel.client import ServiceClient
 from kernel.endpoints import CallContext
-from kernel.namespaces import delete_namespace_streams
 from kernel.process import connect_nats, run_service
 from kernel.settings import Settings
 from services.inventory.main import definition as inventory
@@ -165,13 +164,6 @@ async def _ready(client: ServiceClient) -> None:
                 await asyncio.sleep(0.1)  # the service is still starting: nothing to await
 
 
-async def _drop_streams(nats_url: str, namespace: str) -> None:
-    """The run's streams and object bucket (a 5-million-row log is ~50 MB) go afterwards."""
-    nc = await connect_nats(nats_url, "bench-cleanup")
-    await delete_namespace_streams(nc.jsm(), namespace)
-    await nc.drain()
-
-
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -192,7 +184,7 @@ async def main(activities: int, rows: int, name: str = "ingest") -> None:
             with tempfile.TemporaryDirectory() as folder:
                 results = await measure(settings, activities, rows, Path(folder))
         finally:
-            await _drop_streams(nats_url, settings.namespace)
+            await drop_namespace(nats_url, settings.namespace)
     print(results)
     print(f"written: {write_results(name, results)}")
 
