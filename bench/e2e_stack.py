@@ -15,16 +15,14 @@ import httpx
 import nats
 import psutil
 from nats.aio.client import Client as NatsClient
-from nats.errors import NoRespondersError
-from nats.errors import TimeoutError as NatsTimeout
-from nats.js.errors import NotFoundError
 
-from contracts.services import HEALTH_VERB, SERVICES, HealthReport
+from contracts.services import SERVICES
+from empreinte_cli.probe import answers, catalogue_in_compute
 from gateway.keys import ApiKeys
 from infra.process import free_port, log_tail, spawn, stop_process
 from kernel.db import create_engine
 from kernel.namespaces import delete_namespace_streams
-from kernel.naming import endpoint_subject, events_stream
+from kernel.naming import events_stream
 from kernel.settings import Settings
 
 EMPREINTE = str(Path(sys.executable).parent / "empreinte")
@@ -89,24 +87,16 @@ async def ready(processes: Processes, nc: NatsClient, http: httpx.AsyncClient) -
     """Every service answers its health, the gateway its /healthz, compute has the factors."""
     ns = processes.settings.namespace
     for service in SERVICES:
-        while not await _answers(nc, endpoint_subject(ns, service, HEALTH_VERB)):
+        while not await answers(nc, ns, service):
             processes.check_alive()
             await asyncio.sleep(0.1)  # still starting: nothing to await
     while not await _gateway_up(http):
         processes.check_alive()
         await asyncio.sleep(0.1)  # uvicorn still starting: nothing to await
     while True:
-        if await _catalogue_in_compute(nc, ns):
+        if await catalogue_in_compute(nc, ns):
             return
         await asyncio.sleep(0.2)  # no event says "compute caught up": ask again
-
-
-async def _answers(nc: NatsClient, subject: str) -> bool:
-    try:
-        await nc.request(subject, b"", timeout=5)
-    except (NoRespondersError, NatsTimeout):
-        return False
-    return True
 
 
 async def _gateway_up(http: httpx.AsyncClient) -> bool:
@@ -115,18 +105,6 @@ async def _gateway_up(http: httpx.AsyncClient) -> bool:
     except httpx.TransportError:
         return False
     return answer.status_code == 200 and answer.json()["status"] == "ok"
-
-
-async def _catalogue_in_compute(nc: NatsClient, namespace: str) -> bool:
-    reply = await nc.request(endpoint_subject(namespace, "factors", HEALTH_VERB), b"", timeout=5)
-    head = HealthReport.model_validate_json(reply.data).head_position or 0
-    js = nc.jetstream()
-    try:
-        published = (await js.stream_info(events_stream(namespace, "factors"))).state.last_seq
-        info = await js.consumer_info(events_stream(namespace, "factors"), "compute_factors")
-    except NotFoundError:
-        return False
-    return published >= head and info.num_pending == 0 and info.num_ack_pending == 0
 
 
 async def consumer_lag(nc: NatsClient, namespace: str) -> dict[str, int]:

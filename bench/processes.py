@@ -18,13 +18,10 @@ from pathlib import Path
 
 import httpx
 from nats.aio.client import Client as NatsClient
-from nats.errors import NoRespondersError
-from nats.errors import TimeoutError as NatsTimeout
-from nats.js.errors import NotFoundError
 
-from contracts.services import HEALTH_VERB, SERVICES, HealthReport
+from contracts.services import SERVICES
+from empreinte_cli.probe import until_ready
 from infra.process import free_port, log_tail, spawn, stop_process
-from kernel.naming import endpoint_subject, events_stream
 from kernel.process import connect_nats
 from kernel.settings import Settings
 
@@ -47,7 +44,7 @@ async def running(settings: Settings, root: Path) -> AsyncIterator[Stack]:
     nc = await connect_nats(settings.nats_url, "bench-graphql")
     try:
         procs += [_start(["service", "run", s], settings, root, s) for s in SERVICES]
-        await asyncio.wait_for(_services_ready(nc, settings.namespace), 180)
+        await asyncio.wait_for(until_ready(nc, settings.namespace), 180)
         port = free_port()
         argv = ["gateway", "run", "--host", "127.0.0.1", "--port", str(port)]
         procs.append(_start(argv, settings, root, "gateway"))
@@ -71,33 +68,6 @@ def _start(argv: list[str], settings: Settings, root: Path, name: str) -> subpro
            "EMPREINTE_RATE_LIMIT_PER_MINUTE": UNLIMITED}  # fmt: skip
     return spawn([EMPREINTE, *argv], log_path=root / f"{name}.log", cwd=root,
                  death_signal=signal.SIGTERM, env=env)  # fmt: skip
-
-
-async def _services_ready(nc: NatsClient, namespace: str) -> None:
-    """Every service answers its health, and compute has taken in the factor catalogue."""
-    for service in SERVICES:
-        while True:
-            try:
-                await nc.request(endpoint_subject(namespace, service, HEALTH_VERB), b"", timeout=5)
-                break
-            except (NoRespondersError, NatsTimeout):
-                await asyncio.sleep(0.1)  # the process is still starting: nothing to await
-    await _catalogue_in_compute(nc, namespace)
-
-
-async def _catalogue_in_compute(nc: NatsClient, namespace: str) -> None:
-    reply = await nc.request(endpoint_subject(namespace, "factors", HEALTH_VERB), b"", timeout=5)
-    head = HealthReport.model_validate_json(reply.data).head_position or 0
-    js, stream = nc.jetstream(), events_stream(namespace, "factors")
-    while True:
-        try:
-            published = (await js.stream_info(stream)).state.last_seq
-            info = await js.consumer_info(stream, "compute_factors")
-        except NotFoundError:
-            published, info = 0, None
-        if info and published >= head and info.num_pending == 0 and info.num_ack_pending == 0:
-            return
-        await asyncio.sleep(0.2)  # no event says "compute caught up": ask again
 
 
 async def _gateway_up(url: str) -> None:

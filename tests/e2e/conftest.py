@@ -21,16 +21,12 @@ import pytest
 import uvicorn
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
-from nats.errors import NoRespondersError
-from nats.errors import TimeoutError as NatsTimeout
-from nats.js.errors import NotFoundError
 
 from contracts import reporting as r
-from contracts.services import HEALTH_VERB, SERVICES, HealthReport
+from empreinte_cli.probe import until_ready
 from gateway.app import create_app
 from gateway.keys import ApiKeys, IssuedKey
 from kernel.db import create_engine
-from kernel.naming import endpoint_subject, events_stream
 from kernel.process import connect_nats, run_service
 from kernel.settings import Settings
 from services.compute.main import definition as compute
@@ -102,34 +98,6 @@ def organisation() -> str:
     return f"org-{uuid.uuid4().hex[:8]}"
 
 
-async def _ready(nc: NatsClient, namespace: str) -> None:
-    """Wait until every service answers its health endpoint (they start in any order)."""
-    for service in SERVICES:
-        subject = endpoint_subject(namespace, service, HEALTH_VERB)
-        while True:
-            try:
-                await nc.request(subject, b"", timeout=5)
-                break
-            except (NoRespondersError, NatsTimeout):
-                await asyncio.sleep(0.05)  # nothing to await: the service is not listening yet
-
-
-async def _catalogue_in_compute(nc: NatsClient, namespace: str) -> None:
-    """Wait until compute has taken in every factor event the factors service logged."""
-    reply = await nc.request(endpoint_subject(namespace, "factors", HEALTH_VERB), b"", timeout=5)
-    head = HealthReport.model_validate_json(reply.data).head_position or 0
-    js, stream = nc.jetstream(), events_stream(namespace, "factors")
-    while True:
-        try:
-            published = (await js.stream_info(stream)).state.last_seq
-            info = await js.consumer_info(stream, "compute_factors")
-        except NotFoundError:
-            published, info = 0, None
-        if info and published >= head and info.num_pending == 0 and info.num_ack_pending == 0:
-            return
-        await asyncio.sleep(0.1)  # no event says "compute caught up": ask again
-
-
 @pytest.fixture(scope="session")
 async def stack_settings(
     database_server_url: str, nats_url: str, namespace: str
@@ -157,8 +125,7 @@ async def services(stack_settings: Settings) -> AsyncIterator[NatsClient]:
     ]
     assert stack_settings.nats_url
     nc = await connect_nats(stack_settings.nats_url, "e2e")
-    await asyncio.wait_for(_ready(nc, stack_settings.namespace), 120)
-    await asyncio.wait_for(_catalogue_in_compute(nc, stack_settings.namespace), 120)
+    await asyncio.wait_for(until_ready(nc, stack_settings.namespace), 240)
     yield nc
     stop.set()
     await asyncio.gather(*tasks)
