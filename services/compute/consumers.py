@@ -6,7 +6,7 @@ emission events, their projection and the processed marker commit together.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import pyarrow as pa
 from nats.js import JetStreamContext
@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts import inventory as inv
 from contracts import request_log_rows as log_rows
-from contracts.compute import Cause, CauseKind, EmissionCalculated, EmissionUnresolved, Source
+from contracts.compute import Cause, CauseKind, EmissionUnresolved, Source
+from contracts.factors import FactorView
 from kernel.endpoints import CallContext
 from kernel.envelope import RecordedEvent
 from kernel.events import DomainEvent
@@ -25,9 +26,17 @@ from services.compute.domain import (
     EmissionStatus,
     Outcome,
     decide,
+    decide_figures,
 )
+from services.compute.log_copies import ReceivedLog, RequestLogCopies, received_log
 from services.compute.outcomes import outcome_for
-from services.compute.product import GRID_KIND, grid_from_factors, log_emission
+from services.compute.product import (
+    GRID_KIND,
+    grid_factors,
+    grid_from_factors,
+    grid_lineage,
+    log_emission,
+)
 from services.compute.projections import ReadModels
 from services.compute.request_log_intake import compute_log
 
@@ -62,6 +71,7 @@ class EmissionWorkflow:
         self.store, self.models = store, models
         self.releases, self.allow_fallback = releases, allow_fallback
         self.js, self.grid_release = js, grid_release
+        self.logs = RequestLogCopies(models.t)
 
     async def on_inventory_event(self, event: RecordedEvent, conn: AsyncConnection) -> None:
         if event.type == "RequestLogReceived":
@@ -78,6 +88,10 @@ class EmissionWorkflow:
         for kind in kinds:
             for activity in await self.models.activities_of_kind(conn, kind, event.tenant_id):
                 await self.recompute(conn, activity, cause, event)
+        if GRID_KIND in kinds and self.js is not None:
+            # Request logs took their grid intensities from these factors: compute them again.
+            for log in await self.logs.of_tenant(conn, event.tenant_id):
+                await self.recompute_log(conn, log, cause, event)
 
     async def recompute(
         self, conn: AsyncConnection, activity: ActivityState, cause: Cause, trigger: RecordedEvent
@@ -96,32 +110,28 @@ class EmissionWorkflow:
 
     async def on_request_log(self, event: RecordedEvent, conn: AsyncConnection) -> None:
         """The product footprint of an uploaded request log, with the file's hash as lineage."""
-        received = inv.RequestLogReceived.from_recorded(event)
-        assert self.js is not None, "request logs need NATS (the object store)"
-        factors = await self.models.candidates(conn, GRID_KIND, event.tenant_id)
-        grid = grid_from_factors(factors, self.grid_release)
-        result = await compute_log(
-            self.js,
-            received.bucket,
-            received.object_name,
-            received.sha256,
-            received.format,
-            Method(),
-            grid,
-            _rows_kept(received),
-        )
-        source = Source(
-            kind="request_log",
-            id=received.log_id,
-            event_id=event.event_id,
-            stream_version=event.stream_version,
-            sha256=received.sha256,
-        )
+        await self.logs.remember(conn, event)
         cause = Cause(kind="request_log_received", event_id=event.event_id)
+        await self.recompute_log(conn, received_log(event), cause, event)
+
+    async def recompute_log(
+        self, conn: AsyncConnection, log: ReceivedLog, cause: Cause, trigger: RecordedEvent
+    ) -> None:
+        """Compute the log's file with today's grid factors; record what changed, if anything."""
+        assert self.js is not None, "request logs need NATS (the object store)"
+        received = log.received
+        chosen = grid_factors(
+            await self.models.candidates(conn, GRID_KIND, log.tenant_id), self.grid_release
+        )
+        result = await compute_log(
+            self.js, received.bucket, received.object_name, received.sha256, received.format,
+            Method(), grid_from_factors(chosen, self.grid_release), _rows_kept(received),
+        )  # fmt: skip
         previous = await self.models.emission_status(conn, received.log_id)
-        decided = _log_event(result, received, source, cause)
-        stream = f"emission-log-{received.log_id}"
-        await self._record(conn, decided, stream, previous, event, event.tenant_id)
+        decided = _log_event(result, log, chosen, cause, previous)
+        if decided is not None:
+            stream = f"emission-log-{received.log_id}"
+            await self._record(conn, decided, stream, previous, trigger, log.tenant_id)
 
     async def _record(
         self, conn: AsyncConnection, decided: DomainEvent, stream: str,
@@ -156,10 +166,21 @@ def _rows_kept(
 
 
 def _log_event(
-    result: EmissionResult | str, received: inv.RequestLogReceived, source: Source, cause: Cause
-) -> DomainEvent:
+    result: EmissionResult | str, log: ReceivedLog, chosen: Mapping[str, FactorView],
+    cause: Cause, previous: EmissionStatus | None,
+) -> DomainEvent | None:  # fmt: skip
+    received = log.received
+    source = Source(
+        kind="request_log",
+        id=received.log_id,
+        event_id=log.event_id,
+        stream_version=log.stream_version,
+        sha256=received.sha256,
+    )
     period = (received.period_start, received.period_end)
     if isinstance(result, str):
+        if previous is not None and previous.status == "unresolved" and previous.reason == result:
+            return None
         return EmissionUnresolved(
             source=source,
             activity_kind="data_transfer",
@@ -173,10 +194,11 @@ def _log_event(
     emission = log_emission(
         result,
         log_id=received.log_id,
-        event_id=source.event_id,
-        stream_version=source.stream_version,
+        event_id=log.event_id,
+        stream_version=log.stream_version,
         sha256=received.sha256,
         site=received.site,
         period=period,
+        grid=grid_lineage(result, chosen),
     )
-    return EmissionCalculated(emission=emission, cause=cause)
+    return decide_figures(emission, previous, cause)

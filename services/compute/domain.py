@@ -211,11 +211,18 @@ def decide(
         return EmissionWithdrawn(source=activity.source, previous_total=before, cause=cause)
     if isinstance(outcome, str):
         return _unresolved(activity, outcome, previous, cause)
+    return decide_figures(outcome, previous, cause)
+
+
+def decide_figures(
+    emission: Emission, previous: EmissionStatus | None, cause: Cause
+) -> DomainEvent | None:
+    """Calculated the first time, restated when a figure or factor changed, else None."""
     if previous is None or previous.emission is None:
-        return EmissionCalculated(emission=outcome, cause=cause)
-    if _same_figures(previous.emission, outcome) and previous.status == "calculated":
+        return EmissionCalculated(emission=emission, cause=cause)
+    if _same_figures(previous.emission, emission) and previous.status == "calculated":
         return None
-    return EmissionRestated(emission=outcome, previous_total=previous.emission.total, cause=cause)
+    return EmissionRestated(emission=emission, previous_total=previous.emission.total, cause=cause)
 
 
 def _unresolved(

@@ -7,7 +7,7 @@ devices are scope 3 category 11 (use of sold products), as a SaaS product's use 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -20,8 +20,8 @@ GRID_KIND, GRID_COMPONENT = "electricity_grid_average", "generation"
 _CATEGORY = {"data_centre": 1, "network": 11, "user_device": 11, "production": 1}
 
 
-def grid_from_factors(factors: Sequence[FactorView], release: str) -> GridIntensities:
-    """gCO2e/kWh by country from the release's electricity generation factors (kg/kWh)."""
+def grid_factors(factors: Sequence[FactorView], release: str) -> dict[str, FactorView]:
+    """The release's electricity generation factor of each country (latest version)."""
     chosen: dict[str, FactorView] = {}
     for factor in factors:
         if (factor.activity_kind, factor.component) != (GRID_KIND, GRID_COMPONENT):
@@ -31,13 +31,28 @@ def grid_from_factors(factors: Sequence[FactorView], release: str) -> GridIntens
         held = chosen.get(factor.values.region)
         if held is None or factor.version > held.version:
             chosen[factor.values.region] = factor
+    return chosen
+
+
+def grid_from_factors(chosen: Mapping[str, FactorView], release: str) -> GridIntensities:
+    """gCO2e/kWh by country from the chosen electricity generation factors (kg/kWh)."""
     table = {region: f.values.kgco2e_per_unit * 1000 for region, f in chosen.items()}
     return GridIntensities(table, source=f"release {release}", allow_fallback=True)
 
 
+def grid_lineage(result: EmissionResult, chosen: Mapping[str, FactorView]) -> dict[str, Any]:
+    """The factor version behind each grid intensity the result used, by country."""
+    used = result.constants.get("grid_intensity") or {}
+    return {
+        country: {"factor_id": chosen[country].factor_id, "version": chosen[country].version}
+        for country in sorted(used)
+        if country in chosen
+    }
+
+
 def log_emission(
     result: EmissionResult, *, log_id: UUID, event_id: UUID, stream_version: int, sha256: str,
-    site: str, period: tuple[date, date],
+    site: str, period: tuple[date, date], grid: Mapping[str, Any] | None = None,
 ) -> Emission:  # fmt: skip
     """The request log's emission: one line per segment and phase, kg CO2e with ranges."""
     lines = [
@@ -59,7 +74,7 @@ def log_emission(
     method = Method(
         name=str(result.constants.get("model", "swd-v4")),
         version="co2.js-0.19",
-        constants=dict(result.constants),
+        constants=dict(result.constants) | ({"grid_factors": dict(grid)} if grid else {}),
     )
     return Emission(
         source=source,

@@ -23,6 +23,7 @@ class ComputeTables:
     cloud_releases: sa.Table
     factor_stamps: sa.Table
     factor_stamp_seq: sa.Sequence
+    request_logs: sa.Table
     metadata: sa.MetaData
 
 
@@ -32,7 +33,8 @@ def compute_tables(schema: str) -> ComputeTables:
         md = sa.MetaData(schema=schema)
         _TABLES[schema] = ComputeTables(
             _factors(md), _activities(md), _emissions(md), _cloud_releases(md),
-            _factor_stamps(md), sa.Sequence("factor_stamp_seq", metadata=md), md,
+            _factor_stamps(md), sa.Sequence("factor_stamp_seq", metadata=md),
+            _request_logs(md), md,
         )  # fmt: skip
     return _TABLES[schema]
 
@@ -110,4 +112,19 @@ def _factor_stamps(md: sa.MetaData) -> sa.Table:
         md,
         sa.Column("activity_kind", sa.Text, primary_key=True),
         sa.Column("stamp", sa.BigInteger, nullable=False),
+    )
+
+
+def _request_logs(md: sa.MetaData) -> sa.Table:
+    # What each RequestLogReceived said, so a grid-factor change can compute the file again.
+    return sa.Table(
+        "request_logs",
+        md,
+        sa.Column("log_id", UUID(as_uuid=True), primary_key=True),
+        sa.Column("tenant_id", sa.Text, nullable=False),
+        sa.Column("event_id", UUID(as_uuid=True), nullable=False),
+        sa.Column("stream_version", sa.Integer, nullable=False),
+        sa.Column("schema_version", sa.Integer, nullable=False),
+        sa.Column("payload", JSONB, nullable=False),
+        sa.Index("request_logs_tenant_idx", "tenant_id"),
     )

@@ -6,142 +6,28 @@ compute's two durable consumers, its read models and its own log run as in produ
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import io
 import uuid
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
-from typing import Any
 
 import pytest
-import sqlalchemy as sa
-from nats.aio.client import Client as NatsClient
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contracts import factors as f
 from contracts import inventory as inv
 from contracts.compute import EVENTS as COMPUTE_EVENTS
-from kernel.consumer import Consumer, Subscription
-from kernel.endpoints import CallContext
-from kernel.events import DomainEvent
-from kernel.migrations import upgrade
-from kernel.naming import events_stream, events_subject
-from kernel.relay import Relay
-from kernel.store import EventStore
-from services.compute.consumers import EmissionWorkflow
 from services.compute.core import GridIntensities, Method, compute_emissions
-from services.compute.domain import EmissionStatus
-from services.compute.projections import ReadModels
 from services.compute.request_logs import batches
-from services.compute.tables import compute_tables
 from services.factors.defaults import cloud_release
-
-MIGRATIONS = Path(__file__).resolve().parents[3] / "services" / "compute" / "migrations"
-TENANT = CallContext(tenant_id="acme", role="integrator")
-CATALOGUE = CallContext(tenant_id=f.GLOBAL_TENANT, role="admin")
-
-
-@dataclass
-class Stack:
-    inventory: EventStore
-    factors: EventStore
-    compute: EventStore
-    models: ReadModels
-    namespace: str
-    js: Any
-
-    async def record(self, event: DomainEvent, stream: str, ctx: CallContext = TENANT) -> None:
-        store = self.factors if type(event).__name__ in f.EVENTS.by_type else self.inventory
-        await store.append([event.to_new_event(stream, ctx)])
-
-    async def until(
-        self, source: uuid.UUID, check: Callable[[EmissionStatus], bool]
-    ) -> EmissionStatus:
-        async with asyncio.timeout(20):
-            while True:
-                async with self.compute.engine.connect() as conn:
-                    status = await self.models.emission_status(conn, source)
-                if status is not None and check(status):
-                    return status
-                await asyncio.sleep(0.02)
-
-    async def until_factor(self, factor_id: str, version: int) -> None:
-        fv = self.models.t.factors
-        query = sa.select(fv.c.version).where(fv.c.factor_id == factor_id, fv.c.version == version)
-        async with asyncio.timeout(8):
-            while True:
-                async with self.compute.engine.connect() as conn:
-                    if await conn.scalar(query) is not None:
-                        return
-                await asyncio.sleep(0.02)
-
-
-@pytest.fixture
-async def stack(
-    engine: AsyncEngine, nats_client: NatsClient, namespace: str
-) -> AsyncIterator[Stack]:
-    ns, tag = f"{namespace}c{uuid.uuid4().hex[:6]}", uuid.uuid4().hex[:8]
-    schemas = {name: f"{name[:3]}_{tag}" for name in ("inventory", "factors", "compute")}
-    for schema in schemas.values():
-        await upgrade(engine, schema, MIGRATIONS if schema.startswith("com") else None)
-    stores = {name: EventStore(engine, schema) for name, schema in schemas.items()}
-    models = ReadModels(compute_tables(schemas["compute"]))
-    js, stop = nats_client.jetstream(), asyncio.Event()
-    workflow = EmissionWorkflow(
-        stores["compute"], models, ["ademe-base-empreinte"], allow_fallback=False, js=js
-    )
-    relays = [Relay(stores[s], js, namespace=ns, service=s) for s in ("inventory", "factors")]
-    tasks = [asyncio.create_task(r.run(stop)) for r in relays]
-    for relay in relays:
-        await asyncio.wait_for(relay.active.wait(), 10)
-    consumers = [
-        _consumer(engine, schemas["compute"], js, ns, "inventory", workflow.on_inventory_event),
-        _consumer(engine, schemas["compute"], js, ns, "factors", workflow.on_factor_event),
-    ]
-    tasks += [asyncio.create_task(c.run(stop)) for c in consumers]
-    yield Stack(stores["inventory"], stores["factors"], stores["compute"], models, ns, js)
-    stop.set()
-    await asyncio.gather(*tasks)
-
-
-def _consumer(
-    engine: AsyncEngine, schema: str, js: Any, ns: str, service: str, handler: Any
-) -> Consumer:
-    sub = Subscription(
-        f"compute_{service}", events_stream(ns, service), [events_subject(ns, service)]
-    )
-    return Consumer(engine, schema, js, sub, handler, namespace=ns, backoff_s=(0.05,))
-
-
-def values(kg: float, region: str = "FRA", **extra: Any) -> f.FactorValues:
-    return f.FactorValues(
-        unit="kWh",
-        kgco2e_per_unit=kg,
-        uncertainty_pct=10,
-        region=region,
-        valid_from=date(2020, 1, 1),
-        scope=2,
-        source="test",
-        licence="test",
-        year=2024,
-        **extra,
-    )
-
-
-def electricity(activity_id: uuid.UUID, mwh: float, region: str = "FRA") -> inv.ActivityRecorded:
-    return inv.ActivityRecorded(
-        activity_id=activity_id,
-        kind="electricity",
-        quantity=mwh,
-        unit="MWh",
-        period_start=date(2024, 1, 1),
-        period_end=date(2024, 2, 1),
-        site="hq",
-        region=region,
-    )
+from tests.integration.compute.conftest import (
+    CATALOGUE,
+    LOG_CSV,
+    Stack,
+    electricity,
+    received,
+    upload,
+    values,
+)
 
 
 async def test_an_activity_gets_its_emission_then_restatements_then_withdrawal(
@@ -263,40 +149,6 @@ async def test_an_unresolved_activity_waits_and_is_computed_when_its_factor_arri
     events = await stack.compute.read_stream(f"emission-{a}")
     assert [e.type for e in events] == ["EmissionUnresolved", "EmissionCalculated"]
     assert events[1].causation_id is not None
-
-
-LOG_CSV = (
-    b"bytes,client_country,server_country,device\n"
-    + b"1000000000,FRA,FRA,laptop\n" * 3
-    + b"500000,DEU,FRA,smartphone\n"
-)
-
-
-async def upload(stack: Stack, content: bytes) -> tuple[str, str]:
-    bucket = inv.request_log_bucket(stack.namespace)
-    try:
-        store = await stack.js.object_store(bucket)
-    except Exception:
-        store = await stack.js.create_object_store(bucket)
-    name = f"logs/{uuid.uuid4()}.csv"
-    await store.put(name, content)
-    return bucket, name
-
-
-def received(
-    log_id: uuid.UUID, bucket: str, name: str, sha: str, size: int
-) -> inv.RequestLogReceived:
-    return inv.RequestLogReceived(
-        log_id=log_id,
-        bucket=bucket,
-        object_name=name,
-        sha256=sha,
-        size=size,
-        format="csv",
-        period_start=date(2024, 1, 1),
-        period_end=date(2024, 2, 1),
-        site="app",
-    )
 
 
 async def test_a_request_log_becomes_a_product_emission_with_its_file_hash(stack: Stack) -> None:
