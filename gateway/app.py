@@ -28,7 +28,7 @@ from gateway.headers import SecurityHeaders
 from gateway.keys import SCHEMA, ApiKeys, KeyStoreUnavailable, Principal
 from gateway.limits import BodyLimit, RateLimiter, UploadLimit, retry_after_header
 from gateway.schema.root import schema
-from gateway.sockets import LimitedTransportWS, charge
+from gateway.sockets import LimitedTransportWS, TryLater, charge
 from kernel.client import ServiceClient
 from kernel.db import create_engine
 from kernel.errors import RemoteError
@@ -82,11 +82,11 @@ class _Gateway:
         return GatewayContext(principal, c.nc, ns, c.keys, ServiceClient(c.nc, ns))
 
     async def context(self, connection: HTTPConnection) -> GatewayContext:
-        """GraphQL's context; a socket without a key in its headers is checked on connect."""
+        """GraphQL's context; a socket's key is checked on its connection_init."""
         if connection.scope["type"] == "websocket":
-            presented = _presented(connection.headers.get)
-            found = await self.started().keys.authenticate(presented) if presented else None
-            return self.made(found or ANONYMOUS)
+            # Not here: a failure here fails the upgrade with a bare 500, where the protocol's
+            # connection_init can answer with a close code the client understands.
+            return self.made(ANONYMOUS)
         if _is_ide_page(connection):  # GraphiQL's page itself runs no query: open to anyone
             return self.made(ANONYMOUS)
         return await self.authorised(connection)
@@ -153,14 +153,20 @@ class _Router(GraphQLRouter[GatewayContext, None]):
         self.limiter = limiter
 
     async def on_ws_connect(self, context: GatewayContext) -> UnsetType | dict[str, object] | None:
-        if context.principal is ANONYMOUS:
-            params = context.connection_params
-            given = params.get if isinstance(params, dict) else _nothing
-            presented = _presented(lambda name: given(name) or given(name.lower()))
+        params = context.connection_params
+        given = params.get if isinstance(params, dict) else _nothing
+        socket = context.request
+        headers = socket.headers.get if socket is not None else _nothing
+        presented = _presented(headers) or _presented(
+            lambda name: given(name) or given(name.lower())
+        )
+        try:
             found = await context.keys.authenticate(presented) if presented else None
-            if found is None:
-                raise ConnectionRejectionError({"message": "a valid API key is required"})
-            context.principal = found
+        except KeyStoreUnavailable as error:
+            raise TryLater(str(error), wait=1.0) from error
+        if found is None:
+            raise ConnectionRejectionError({"message": "a valid API key is required"})
+        context.principal = found
         charge(self.limiter, context.principal.key_id)  # the connection attempt
         return _ACK
 

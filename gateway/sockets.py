@@ -3,7 +3,8 @@
 A socket draws on its API key's budget like HTTP requests do: once when it is acknowledged
 (the connection attempt) and once per `subscribe` message (over this protocol a subscribe
 may carry a query or a mutation, so it is a request like any other). Over budget, a
-connection is closed with `RATE_LIMITED_CLOSE` and a subscribe is answered with an `error`
+connection is closed with `RATE_LIMITED_CLOSE` (so is one whose key cannot be checked
+because the key store is unreachable) and a subscribe is answered with an `error`
 message coded `RATE_LIMITED`; the socket's other operations go on.
 """
 
@@ -23,16 +24,25 @@ from gateway.context import GatewayContext
 from gateway.limits import RateLimiter, retry_after_header
 
 # 4429 is taken by the protocol (a second connection_init); 1013 is WebSocket's own
-# "try again later", which is what a client over its budget should do.
-RATE_LIMITED_CLOSE = 1013
+# "try again later", which is what a client over its budget, or one whose key cannot be
+# checked right now, should do.
+TRY_AGAIN_LATER_CLOSE = 1013
+RATE_LIMITED_CLOSE = TRY_AGAIN_LATER_CLOSE
 
 
-class OverBudget(Exception):
+class TryLater(Exception):
+    """The socket cannot be served now; the client should retry after `wait` seconds."""
+
+    def __init__(self, reason: str, *, wait: float) -> None:
+        super().__init__(reason)
+        self.wait = wait
+
+
+class OverBudget(TryLater):
     """A socket's key has no budget left; retry after `wait` seconds."""
 
     def __init__(self, wait: float) -> None:
-        super().__init__(f"rate limit reached; retry after {retry_after_header(wait)} s")
-        self.wait = wait
+        super().__init__(f"rate limit reached; retry after {retry_after_header(wait)} s", wait=wait)
 
 
 class _Limited(Protocol):
@@ -45,8 +55,8 @@ class LimitedTransportWS(BaseGraphQLTransportWSHandler[GatewayContext, None]):
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         try:
             await super().handle_connection_init(message)
-        except OverBudget as over:  # raised by the router's on_ws_connect
-            await self.websocket.close(code=RATE_LIMITED_CLOSE, reason=str(over))
+        except TryLater as later:  # raised by the router's on_ws_connect
+            await self.websocket.close(code=TRY_AGAIN_LATER_CLOSE, reason=str(later)[:120])
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         if self.connection_acknowledged:  # else the protocol closes the socket (4401)
