@@ -22,6 +22,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
 from gateway import rest
+from gateway.auth import Authenticator, TooManyFailures, client_address, presented_key
 from gateway.context import GatewayContext
 from gateway.errors import GatewayError
 from gateway.headers import SecurityHeaders
@@ -64,6 +65,7 @@ class _Gateway:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
+        self.failures = RateLimiter(settings.auth_failures_per_minute)
         self.c: Connections | None = None
 
     @asynccontextmanager
@@ -76,6 +78,9 @@ class _Gateway:
     def started(self) -> Connections:
         assert self.c is not None, "the app has not started"
         return self.c
+
+    def authenticator(self) -> Authenticator:
+        return Authenticator(self.started().keys, self.failures)
 
     def made(self, principal: Principal) -> GatewayContext:
         c, ns = self.started(), self.settings.namespace
@@ -93,7 +98,7 @@ class _Gateway:
 
     async def authorised(self, connection: HTTPConnection) -> GatewayContext:
         """The caller's context, within its rate limit (401 or 429 otherwise)."""
-        principal = await _authenticate(connection, self.started().keys)
+        principal = await _authenticate(connection, self.authenticator())
         wait = self.limiter.take(principal.key_id)
         if wait:
             raise HTTPException(
@@ -110,7 +115,8 @@ def create_app(settings: Settings) -> FastAPI:
     """The gateway app; it connects when it starts and drains when it stops."""
     gateway = _Gateway(settings)
     app = FastAPI(title="Empreinte gateway", lifespan=gateway.lifespan)
-    app.include_router(_Router(schema, gateway.limiter, gateway.context), prefix="/graphql")
+    graphql = _Router(schema, gateway.limiter, gateway.context, gateway.authenticator)
+    app.include_router(graphql, prefix="/graphql")
     app.include_router(rest.router(gateway.authorised))
     app.get("/healthz", include_in_schema=False)(gateway.healthz)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
@@ -147,23 +153,30 @@ class _Router(GraphQLRouter[GatewayContext, None]):
         schema: BaseSchema,
         limiter: RateLimiter,
         context_getter: Callable[[HTTPConnection], Awaitable[GatewayContext]],
+        authenticator: Callable[[], Authenticator],
     ) -> None:
         protocols = (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
         super().__init__(schema, context_getter=context_getter, subscription_protocols=protocols)
-        self.limiter = limiter
+        self.limiter, self.authenticator = limiter, authenticator
 
     async def on_ws_connect(self, context: GatewayContext) -> UnsetType | dict[str, object] | None:
         params = context.connection_params
         given = params.get if isinstance(params, dict) else _nothing
         socket = context.request
         headers = socket.headers.get if socket is not None else _nothing
-        presented = _presented(headers) or _presented(
+        presented = presented_key(headers) or presented_key(
             lambda name: given(name) or given(name.lower())
         )
         try:
-            found = await context.keys.authenticate(presented) if presented else None
+            found = (
+                await self.authenticator().principal(presented, client_address(socket))
+                if presented
+                else None
+            )
         except KeyStoreUnavailable as error:
             raise TryLater(str(error), wait=1.0) from error
+        except TooManyFailures as error:
+            raise TryLater(str(error), wait=error.wait) from error
         if found is None:
             raise ConnectionRejectionError({"message": "a valid API key is required"})
         context.principal = found
@@ -175,21 +188,16 @@ def _nothing(_: str) -> None:
     return None
 
 
-def _presented(header: Callable[[str], object]) -> str | None:
-    """The API key presented in X-API-Key or Authorization: Bearer, if any."""
-    key, auth = header("X-API-Key"), header("Authorization")
-    found = (
-        key if isinstance(key, str) and key else _bearer(auth if isinstance(auth, str) else None)
-    )
-    return found or None
-
-
-async def _authenticate(request: HTTPConnection, keys: ApiKeys) -> Principal:
-    presented = _presented(request.headers.get)
+async def _authenticate(request: HTTPConnection, authenticator: Authenticator) -> Principal:
+    presented = presented_key(request.headers.get)
+    address = client_address(request)
     try:
-        principal = await keys.authenticate(presented) if presented else None
+        principal = await authenticator.principal(presented, address) if presented else None
     except KeyStoreUnavailable as error:
         raise HTTPException(503, str(error), {"Retry-After": "1"}) from error
+    except TooManyFailures as error:
+        wait = {"Retry-After": retry_after_header(error.wait)}
+        raise HTTPException(429, str(error), wait) from error
     if principal is None:
         reason = "a valid API key is required" if presented else "an API key is required"
         raise HTTPException(
@@ -254,9 +262,3 @@ def _is_ide_page(request: HTTPConnection) -> bool:
     return (
         request.scope.get("method") == "GET" and wants_html and "query" not in request.query_params
     )
-
-
-def _bearer(header: str | None) -> str | None:
-    if header and header.lower().startswith("bearer "):
-        return header[7:].strip()
-    return None

@@ -140,16 +140,23 @@ class ApiKeys:
 
     async def authenticate(self, presented: str) -> Principal | None:
         """The principal of a presented key, or None (malformed, unknown, wrong, revoked)."""
-        parts = presented.strip().split("_", 2)
-        if len(parts) != 3 or parts[0] != "emp":
+        parsed = _parsed(presented)
+        if parsed is None:
             return None
-        key_id, digest = parts[1], _digest(parts[2])
-        known = self._verified.get(key_id)
-        if known and known.until > self.clock() and hmac.compare_digest(known.digest, digest):
-            return known.principal
-        principal = await self._lookup(key_id, digest)
-        self._remember(key_id, digest, principal)
+        known = self.remembered(presented)
+        if known is not None:
+            return known
+        principal = await self._lookup(*parsed)
+        self._remember(*parsed, principal)
         return principal
+
+    def remembered(self, presented: str) -> Principal | None:
+        """The principal of a key verified moments ago, without asking the database; else None."""
+        parsed = _parsed(presented)
+        known = self._verified.get(parsed[0]) if parsed else None
+        if parsed and known and known.until > self.clock():
+            return known.principal if hmac.compare_digest(known.digest, parsed[1]) else None
+        return None
 
     async def _lookup(self, key_id: str, digest: bytes) -> Principal | None:
         row = await self._key_row(key_id)
@@ -188,6 +195,14 @@ class KeyStoreUnavailable(Exception):
 
     def __init__(self) -> None:
         super().__init__("API keys cannot be checked right now (database unreachable); retry")
+
+
+def _parsed(presented: str) -> tuple[str, bytes] | None:
+    """(key id, digest of the secret) of a key shaped emp_<id>_<secret>; None otherwise."""
+    parts = presented.strip().split("_", 2)
+    if len(parts) != 3 or parts[0] != "emp":
+        return None
+    return parts[1], _digest(parts[2])
 
 
 def _digest(secret: str) -> bytes:

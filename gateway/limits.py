@@ -2,6 +2,8 @@
 
 The rate limit is a token bucket per API key in this process: with several gateway replicas
 each enforces its own share (a shared limiter would need a shared store; not worth it yet).
+Failed authentications are limited the same way per client address, so guessing keys (and
+the key lookups each guess costs) is slowed down before a key is even known.
 """
 
 from __future__ import annotations
@@ -30,22 +32,48 @@ class _Bucket:
 
 @dataclass
 class RateLimiter:
-    """`per_minute` requests per key, with bursts up to the same number."""
+    """`per_minute` requests per key, with bursts up to the same number.
+
+    At most `max_keys` buckets are kept: past that, the full ones go (a full bucket is the
+    same as none), so callers who invent keys (client addresses) cannot fill the memory.
+    """
 
     per_minute: int
     clock: Callable[[], float] = time.monotonic
+    max_keys: int = 100_000
     _buckets: dict[str, _Bucket] = field(default_factory=dict)
 
     def take(self, key: str) -> float:
         """0 when the request may go; else the seconds to wait before retrying."""
-        now, rate = self.clock(), self.per_minute / 60.0
-        bucket = self._buckets.setdefault(key, _Bucket(float(self.per_minute), now))
-        bucket.tokens = min(float(self.per_minute), bucket.tokens + (now - bucket.updated) * rate)
-        bucket.updated = now
+        bucket = self._refilled(key)
         if bucket.tokens >= 1:
             bucket.tokens -= 1
             return 0.0
-        return (1 - bucket.tokens) / rate
+        return self.wait(key)
+
+    def wait(self, key: str) -> float:
+        """Seconds before `key` may go again, taking nothing (0: it may go now)."""
+        bucket = self._refilled(key)
+        return 0.0 if bucket.tokens >= 1 else (1 - bucket.tokens) / (self.per_minute / 60.0)
+
+    def _refilled(self, key: str) -> _Bucket:
+        now, full = self.clock(), float(self.per_minute)
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) >= self.max_keys:
+                self._forget_full(now)
+            bucket = self._buckets[key] = _Bucket(full, now)
+        bucket.tokens = min(full, bucket.tokens + (now - bucket.updated) * self.per_minute / 60.0)
+        bucket.updated = now
+        return bucket
+
+    def _forget_full(self, now: float) -> None:
+        rate, full = self.per_minute / 60.0, float(self.per_minute)
+        for key, b in list(self._buckets.items()):
+            if b.tokens + (now - b.updated) * rate >= full:
+                del self._buckets[key]
+        if len(self._buckets) >= self.max_keys:  # all busy: start over rather than grow
+            self._buckets.clear()
 
 
 def retry_after_header(seconds: float) -> str:

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     gateway_port: int = Field(default=8000, alias="EMPREINTE_GATEWAY_PORT")
     cors_origins: list[str] = Field(default_factory=list, alias="EMPREINTE_CORS_ORIGINS")
     rate_limit_per_minute: int = Field(default=600, alias="EMPREINTE_RATE_LIMIT_PER_MINUTE", ge=1)
+    # Wrong API keys a client address may present per minute before it is refused (429).
+    auth_failures_per_minute: int = Field(
+        default=30, alias="EMPREINTE_AUTH_FAILURES_PER_MINUTE", ge=1
+    )
     max_body_bytes: int = Field(default=1_048_576, alias="EMPREINTE_MAX_BODY_BYTES", ge=1024)
     # REST uploads (/v1/activities, /v1/request-logs) stream, so they may be far larger.
     max_upload_bytes: int = Field(

@@ -110,6 +110,8 @@ async def stack_settings(
             "NATS_URL": nats_url,
             "EMPREINTE_NAMESPACE": f"{namespace}g{secrets.token_hex(3)}",
             "EMPREINTE_RATE_LIMIT_PER_MINUTE": 100_000,
+            # The fuzzing presents wrong keys by the hundred, all from 127.0.0.1.
+            "EMPREINTE_AUTH_FAILURES_PER_MINUTE": 100_000,
         }
     )
     await _admin(database_server_url, f'DROP DATABASE "{name}" WITH (FORCE)')

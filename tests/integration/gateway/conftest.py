@@ -12,11 +12,19 @@ from gateway.keys import ApiKeys, IssuedKey
 from kernel.db import create_engine
 from kernel.settings import Settings
 
+WRONG_KEYS_PER_MINUTE = 5
+
 
 @dataclass
 class Gateway:
-    http: httpx.AsyncClient
+    http: httpx.AsyncClient  # from 127.0.0.1
     keys: ApiKeys
+    app: Any
+
+    def client_at(self, address: str) -> httpx.AsyncClient:
+        """A client calling from another address."""
+        transport = httpx.ASGITransport(app=self.app, client=(address, 40_000))
+        return httpx.AsyncClient(transport=transport, base_url="http://gateway")
 
     async def key(self, tenant: str, *roles: str) -> IssuedKey:
         return await self.keys.create(tenant, list(roles), "test", actor="test")
@@ -37,6 +45,7 @@ async def gateway(database_url: str, nats_url: str, namespace: str) -> AsyncIter
             "EMPREINTE_NAMESPACE": namespace,
             "EMPREINTE_RATE_LIMIT_PER_MINUTE": 20,
             "EMPREINTE_MAX_BODY_BYTES": 4096,
+            "EMPREINTE_AUTH_FAILURES_PER_MINUTE": WRONG_KEYS_PER_MINUTE,
         }
     )
     app = create_app(settings)
@@ -44,5 +53,5 @@ async def gateway(database_url: str, nats_url: str, namespace: str) -> AsyncIter
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
-            yield Gateway(http, ApiKeys(engine))
+            yield Gateway(http, ApiKeys(engine), app)
     await engine.dispose()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.integration.gateway.conftest import Gateway
+from tests.integration.gateway.conftest import WRONG_KEYS_PER_MINUTE, Gateway
 
 ME = "{ me { organisation roles keyId } }"
 CREATE = """mutation($name: String!, $roles: [String!]!) {
@@ -126,3 +126,24 @@ async def test_graphiql_opens_without_a_key_but_a_get_query_needs_one(gateway: G
         "/graphql", params={"query": ME}, headers={"Accept": "text/html"}
     )
     assert query.status_code == 401
+
+
+async def test_an_address_guessing_keys_is_slowed_down_before_any_lookup(gateway: Gateway) -> None:
+    tenant = org()
+    issued = await gateway.key(tenant, "viewer")
+    for n in range(WRONG_KEYS_PER_MINUTE):
+        assert (await gateway.graphql(ME, f"emp_guess{n}_secret")).status_code == 401
+    for key in ("emp_guess_again", issued.secret):  # a valid key needing a lookup: refused too
+        refused = await gateway.graphql(ME, key)
+        assert refused.status_code == 429, refused.text
+        assert int(refused.headers["Retry-After"]) >= 1
+        assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        assert "data" not in refused.json()
+    async with gateway.client_at("10.1.2.3") as elsewhere:  # other addresses are not affected
+        body = {"query": ME}
+        answer = await elsewhere.post("/graphql", json=body, headers={"X-API-Key": issued.secret})
+    assert answer.json()["data"]["me"]["organisation"] == tenant
+    # Just verified elsewhere, the key costs no lookup: the noisy address (maybe a proxy
+    # shared with a guesser) is served it again.
+    assert (await gateway.graphql(ME, issued.secret)).status_code == 200
+    assert (await gateway.graphql(ME, "emp_guess_more_secret")).status_code == 429
