@@ -8,19 +8,15 @@ same body answers the first outcome); request logs go to the object store under
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import mimetypes
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.requests import HTTPConnection
-from nats.js.errors import BucketNotFoundError, ObjectNotFoundError
-from nats.js.object_store import ObjectStore
 from pydantic import BaseModel
 
 from contracts import inventory as inv
@@ -28,8 +24,8 @@ from contracts import reporting as rep
 from gateway import bulk
 from gateway.context import GatewayContext
 from gateway.errors import GatewayError
+from gateway.uploads import store_request_log
 from kernel.endpoints import CallContext
-from kernel.objects import stored_digest
 
 ContextOf = Callable[[HTTPConnection], Awaitable[GatewayContext]]
 NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$"
@@ -78,7 +74,7 @@ def router(context_of: ContextOf) -> APIRouter:
         context = await context_of(request)
         ctx = context.acting_as("integrator")
         object_name = f"{ctx.tenant_id}/{name}"
-        sha256 = await _upload_once(context, object_name, request)
+        sha256 = await store_request_log(context, object_name, request)
         registration = inv.RegisterRequestLog(
             object_name=object_name,
             sha256=sha256,
@@ -157,50 +153,3 @@ class _Tally:
             rejected=sorted(self.refused, key=lambda r: r.index), batches=self.sent,
             replayed=self.sent > 0 and self.replayed,
         )  # fmt: skip
-
-
-async def _upload_once(context: GatewayContext, object_name: str, request: Request) -> str:
-    """Stream the body to `object_name`, never over a file stored there already (it may be
-    registered: replacing it would lose what was accepted). A body that repeats the stored
-    file (a retry) answers its hash, so registration replays; another body is refused."""
-    store = await _request_log_store(context)
-    try:
-        existing = stored_digest((await store.get_info(object_name)).digest)
-    except ObjectNotFoundError:
-        return await _upload(context, object_name, request)
-    staging = f"{object_name}.again-{uuid4().hex}"
-    try:
-        sha256 = await _upload(context, staging, request)
-    finally:
-        with contextlib.suppress(ObjectNotFoundError):
-            await store.delete(staging)
-    if bytes.fromhex(sha256) != existing:
-        name = object_name.split("/", 1)[1]
-        raise GatewayError(
-            "ALREADY_STORED",
-            f"another file is stored as {name!r} already; upload this one under a new name",
-            "name",
-        )
-    return sha256
-
-
-async def _request_log_store(context: GatewayContext) -> ObjectStore:
-    js = context.nc.jetstream()
-    bucket = inv.request_log_bucket(context.namespace)
-    try:
-        return await js.object_store(bucket)
-    except BucketNotFoundError:
-        return await js.create_object_store(bucket)
-
-
-async def _upload(context: GatewayContext, object_name: str, request: Request) -> str:
-    """Stream the body into the request-log bucket; its SHA-256 (hex)."""
-    store = await _request_log_store(context)
-    pipe = bulk.Pipe(asyncio.get_running_loop())
-    feeding = asyncio.create_task(pipe.feed(request.stream()))
-    try:
-        await store.put(object_name, pipe)
-    finally:
-        feeding.cancel()
-    await asyncio.gather(feeding, return_exceptions=True)
-    return pipe.digest.hexdigest()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import AsyncIterator
@@ -190,3 +191,62 @@ async def test_a_stored_request_log_is_never_replaced_and_a_retry_replays(
         o.name for o in await store.list(ignore_deletes=True) if o.name.startswith(f"{tenant}/")
     ]
     assert names == [f"{tenant}/july.ndjson"]  # no staging copy left behind
+
+
+async def test_two_uploads_racing_for_a_new_name_never_lose_the_winner(
+    stack: Stack, services: NatsClient
+) -> None:
+    tenant = organisation()
+    headers = {"X-API-Key": await stack.key(tenant, "integrator")}
+    params = {
+        "name": "race.ndjson",
+        "format": "ndjson",
+        "period_start": "2024-08-01",
+        "period_end": "2024-09-01",
+        "site": "www.example.org",
+    }
+    row = b'{"bytes": %d, "client_country": "FRA", "server_country": "DEU", "device": "laptop"}\n'
+    first, second = row % 1000 * 3, row % 2000
+    second_answered = asyncio.Event()
+
+    async def first_body() -> AsyncIterator[bytes]:
+        yield first[:10]
+        await second_answered.wait()  # the second upload runs while this one is in flight
+        yield first[10:]
+
+    async def upload(body: Any) -> httpx.Response:
+        return await stack.http.post(
+            "/v1/request-logs", params=params, content=body, headers=headers
+        )
+
+    async def second_upload() -> httpx.Response:
+        await claimed(services, stack.settings.namespace, f"{tenant}/race.ndjson")
+        try:
+            return await upload(second)
+        finally:
+            second_answered.set()
+
+    winner, loser = await asyncio.gather(upload(first_body()), second_upload())
+    assert winner.status_code == 200, winner.text
+    assert loser.status_code == 409, loser.text
+    assert loser.json()["errors"][0]["extensions"] == {"code": "CONFLICT", "field": "name"}
+    assert winner.json()["sha256"] == hashlib.sha256(first).hexdigest()
+    store = await services.jetstream().object_store(
+        inv.request_log_bucket(stack.settings.namespace)
+    )
+    assert (await store.get(f"{tenant}/race.ndjson")).data == first
+    retried = await upload(second)  # the name is taken for good now, by other bytes
+    assert retried.json()["errors"][0]["extensions"]["code"] == "ALREADY_STORED"
+
+
+async def claimed(nc: NatsClient, namespace: str, object_name: str) -> None:
+    """Returns once an upload has claimed `object_name` (it watches the claims bucket)."""
+    bucket = f"{inv.request_log_bucket(namespace)}_names"
+    claims = await nc.jetstream().create_key_value(bucket=bucket)  # or the existing one
+    watcher = await claims.watch(hashlib.sha256(object_name.encode()).hexdigest())
+    try:
+        while (entry := await watcher.updates(timeout=30)) is None:
+            pass  # None marks "no earlier value": wait for the claim itself
+        assert entry.value is not None and b"uploading" in entry.value
+    finally:
+        await watcher.stop()
