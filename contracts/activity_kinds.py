@@ -4,7 +4,7 @@ Shared vocabulary: inventory checks a recorded quantity against its kind's dimen
 of electricity is refused), factors publish factors for kinds, compute matches the two.
 The list follows the default factor catalogue (one kind per activity, whatever the number of
 factor components, e.g. combustion and upstream, that compute applies to it), plus the
-digital kinds of the per-request core and the Boavizta cloud method.
+digital kinds of the per-request core, the Boavizta cloud method and Boavizta's terminals.
 """
 
 from __future__ import annotations
@@ -142,7 +142,26 @@ _KINDS = (
     _kind("data_transfer", "gigabyte", "product"),
 )
 
-ACTIVITY_KINDS: dict[str, ActivityKind] = {k.name: k for k in _KINDS}
+# Boavizta API 2.5.0's terminal and peripheral archetypes, by their Boavizta name with "_"
+# for "-" (services/factors/data/boavizta-2.5.0-terminals.json). Two kinds each: a bought
+# device's whole embedded impact, in items, and the share of it per hour of the device's
+# lifetime, in hours: the way a digital product counts the end-user devices it runs on.
+BOAVIZTA_TERMINALS = (
+    "box_default", "desktop_perso", "desktop_pro", "external_ssd_default", "hdd_default",
+    "laptop_perso", "laptop_pro", "monitor_default", "smartphone_default", "tablet_default",
+    "tv_perso", "tv_pro", "usb_stick_default", "vr_controller_default", "vr_headset_lcd",
+    "vr_headset_oled",
+)  # fmt: skip
+_TERMINAL_KINDS = tuple(
+    kind
+    for name in BOAVIZTA_TERMINALS
+    for kind in (
+        _kind(f"device_embedded_{name}", "item", "purchases"),
+        _kind(f"device_embedded_{name}_per_hour", "hour", "product"),
+    )
+)
+
+ACTIVITY_KINDS: dict[str, ActivityKind] = {k.name: k for k in (*_KINDS, *_TERMINAL_KINDS)}
 
 
 def activity_kind(name: str) -> ActivityKind:

@@ -1,10 +1,10 @@
-"""`empreinte factors import-boavizta`: a Boavizta cloud release from a running Boavizta API.
+"""`empreinte factors import-boavizta`: Boavizta releases from a running Boavizta API.
 
 Boavizta is AGPL-3.0: nothing of its code or files comes in. The API is asked questions and
 its answers (numbers) are recorded: per instance, the host shares, the CPU power-curve
 parameters, the RAM power per DIMM, the local-disk power and the embedded impact per hour;
 per country, the grid factor. services/compute/methods/cloud.py recomputes the API's
-results from them (METHODS §3).
+results from them (METHODS §3). Terminal archetypes: empreinte_cli/boavizta_terminals.py.
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ from typing import Annotated, Any
 import httpx
 import typer
 
-boavizta_app = typer.Typer(no_args_is_help=True, help="Boavizta cloud factors.")
+from empreinte_cli.boavizta_terminals import build_terminals, dump_terminals
+
+boavizta_app = typer.Typer(no_args_is_help=True, help="Boavizta cloud and terminal factors.")
 
 Json = dict[str, Any]
 Triple = list[float]  # [value, min, max]
@@ -38,16 +40,35 @@ CONCURRENCY = 4
 @boavizta_app.command("import-boavizta")
 def import_boavizta(
     url: Annotated[str, typer.Option(help="Base URL of a running Boavizta API")],
-    out: Annotated[Path | None, typer.Option(help="Release file to write")] = None,
+    out: Annotated[Path | None, typer.Option(help="Cloud release file to write")] = None,
+    terminals_out: Annotated[
+        Path | None, typer.Option(help="Terminals release file to write")
+    ] = None,
+    cloud: Annotated[bool, typer.Option(help="Record the cloud instances")] = True,
+    terminals: Annotated[bool, typer.Option(help="Record the terminal archetypes")] = True,
 ) -> None:
-    """Write a Boavizta cloud release (every instance of every provider, grid factors)."""
-    release = asyncio.run(build_release(url.rstrip("/")))
+    """Write the Boavizta releases: cloud (every instance, grid factors) and terminals."""
+    if cloud:
+        _import_cloud(url.rstrip("/"), out)
+    if terminals:
+        _import_terminals(url.rstrip("/"), terminals_out)
+
+
+def _import_cloud(url: str, out: Path | None) -> None:
+    release = asyncio.run(build_release(url))
     path = out or DATA_DIR / f"boavizta-{release['source']['version']}-cloud.json"
     path.write_text(dump_release(release))
     count = sum(len(v) for v in release["instances"].values())
     typer.echo(f"{path}: {count} instances, {len(release['hosts'])} hosts")
     for skipped in release["skipped"]:
         typer.echo(f"skipped {skipped}", err=True)
+
+
+def _import_terminals(url: str, out: Path | None) -> None:
+    release = asyncio.run(build_terminals(url))
+    path = out or DATA_DIR / f"boavizta-{release['source']['version']}-terminals.json"
+    path.write_text(dump_terminals(release))
+    typer.echo(f"{path}: {len(release['archetypes'])} terminal and peripheral archetypes")
 
 
 async def build_release(url: str) -> Json:

@@ -3,6 +3,8 @@
 `default-factors.csv` (see /work/shared/factors/README.md) maps each row's `kind` to an
 activity kind and a component by its suffix; each source becomes its own release. The Ember
 grid intensities shipped by @tgwf/co2 0.19 (`ember-co2js-0.19.csv`) become `ember-2024`.
+Boavizta's terminal archetypes (`boavizta-2.5.0-terminals.json`, see terminals.py) become
+`boavizta-2.5.0`.
 Every publish carries a deterministic idempotency key, so loading twice changes nothing.
 """
 
@@ -27,6 +29,7 @@ from contracts.factors import (
 )
 from kernel.endpoints import CallContext
 from services.factors.handlers import FactorHandlers
+from services.factors.terminals import TERMINALS_RELEASE, terminal_drafts, terminals_release
 
 DATA = Path(__file__).parent / "data"
 LOADER = CallContext(tenant_id=GLOBAL_TENANT, role="admin", actor="factors-defaults")
@@ -146,12 +149,19 @@ def _ember_row(row: dict[str, str], kind: str) -> DefaultFactor:
     return DefaultFactor("ember-2024", f"defaults:ember-2024:{tag}{region}:{row['year']}", draft)
 
 
+def terminal_rows(path: Path = TERMINALS_RELEASE) -> list[DefaultFactor]:
+    """Boavizta's terminal archetypes: two embedded factors each, in their own release."""
+    release = terminals_release(path)
+    return [DefaultFactor(release["release"], k, d) for k, d in terminal_drafts(release)]
+
+
 def default_factors() -> list[DefaultFactor]:
-    """Every default factor: the sourced CSV, co2.js's Ember countries not in it, the grid."""
+    """Every default factor: the sourced CSV, co2.js's Ember countries not in it, the grid,
+    Boavizta's terminals."""
     sourced = catalogue_rows()
     in_csv = {f.draft.region for f in sourced if f.release == "ember-2024"}
     electricity = ember_rows(skip=frozenset(in_csv) | EMBER_PREFERRED_ELSEWHERE)
-    return sourced + electricity + ember_rows(kind=GRID_KIND)
+    return sourced + electricity + ember_rows(kind=GRID_KIND) + terminal_rows()
 
 
 async def load_defaults(handlers: FactorHandlers) -> dict[str, int]:

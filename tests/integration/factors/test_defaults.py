@@ -24,7 +24,8 @@ async def test_loading_the_defaults_twice_changes_nothing(
 ) -> None:
     counts = await load_defaults(handlers)
     assert counts == {
-        "ademe-base-empreinte": 93, "ademe-impact-co2": 2, "desnz-2024": 37,
+        "ademe-base-empreinte": 93, "ademe-impact-co2": 2, "boavizta-2.5.0": 32,
+        "desnz-2024": 37,
         "ember-2024": len([f for f in default_factors() if f.release == "ember-2024"]),
     }  # fmt: skip
     head = await factors_store.head_position()
@@ -82,7 +83,7 @@ async def test_the_service_startup_loads_the_defaults(
         await definition.startup(Wiring(Settings(), factors_store.engine, nc, factors_store))
     finally:
         await nc.drain()
-    # Every default factor, one event per release (4), and the Boavizta cloud release.
-    assert await factors_store.head_position() == len(default_factors()) + 4 + 1
+    # Every default factor, one event per release (5), and the Boavizta cloud release.
+    assert await factors_store.head_position() == len(default_factors()) + 5 + 1
     [cloud] = await factors_store.read_all(types=["CloudReleasePublished"])
     assert cloud.payload["name"] == "boavizta-2.5.0-cloud"
