@@ -31,14 +31,16 @@ class ActivityKind:
     name: str
     default_unit: str
     post: str
+    # Its factors hold wherever the activity happens (region WORLD): see factor_resolution.
+    region_independent: bool = False
 
     @property
     def dimension(self) -> str:
         return dimension_of(self.default_unit)
 
 
-def _kind(name: str, unit: str, post: str) -> ActivityKind:
-    return ActivityKind(name, unit, post)
+def _kind(name: str, unit: str, post: str, *, region_independent: bool = False) -> ActivityKind:
+    return ActivityKind(name, unit, post, region_independent)
 
 
 _KINDS = (
@@ -156,8 +158,8 @@ _TERMINAL_KINDS = tuple(
     kind
     for name in BOAVIZTA_TERMINALS
     for kind in (
-        _kind(f"device_embedded_{name}", "item", "purchases"),
-        _kind(f"device_embedded_{name}_per_hour", "hour", "product"),
+        _kind(f"device_embedded_{name}", "item", "purchases", region_independent=True),
+        _kind(f"device_embedded_{name}_per_hour", "hour", "product", region_independent=True),
     )
 )
 
@@ -170,3 +172,9 @@ def activity_kind(name: str) -> ActivityKind:
         return ACTIVITY_KINDS[name]
     except KeyError:
         raise KeyError(f"unknown activity kind {name!r}") from None
+
+
+def is_region_independent(name: str) -> bool:
+    """Whether factors of kind `name` hold wherever the activity happens."""
+    kind = ACTIVITY_KINDS.get(name)
+    return kind is not None and kind.region_independent

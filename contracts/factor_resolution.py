@@ -7,7 +7,9 @@ The rule, deterministic for a given set of candidate versions:
    minus factors retired on or before the date.
 2. Region: the first region of the chain holding candidates wins: the exact region, then
    (only when fallback is allowed) sub-national -> country -> EU (for EU members) -> WORLD
-   -> INT. A region other than the one asked is reported as a fallback.
+   -> INT. A region other than the one asked is reported as a fallback. A region-independent
+   kind (a device's manufacturing footprint does not depend on where it is used) also looks
+   in WORLD without fallback, and that is no fallback: WORLD is where its factors are.
 3. Per component at that region, the tenant's own candidates replace the global ones.
 4. Validity: the candidates whose period covers the date; if none, the one whose period
    ended last before it, else the one starting first after it, flagged out of validity.
@@ -22,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from contracts.activity_kinds import is_region_independent
 from contracts.factors import (
     GLOBAL_TENANT,
     FactorView,
@@ -70,10 +73,13 @@ def resolve(
         and (c.retired_from is None or on < c.retired_from)
     ]
     answer = Resolution(activity_kind=activity_kind, region=region, on=on, components=[])
-    for place in region_chain(region, allow_fallback):
+    independent = is_region_independent(activity_kind)
+    chain = region_chain(region, allow_fallback)
+    for place in [*chain, "WORLD"] if independent and "WORLD" not in chain else chain:
         here = [c for c in eligible if c.values.region == place]
         if here:
-            picks = _per_component(here, on, tenant_id, fallback=place != region)
+            fallback = place != region and not (independent and place == "WORLD")
+            picks = _per_component(here, on, tenant_id, fallback=fallback)
             return answer.model_copy(update={"components": picks})
     why = _why(eligible, activity_kind, region, releases, allow_fallback)
     return answer.model_copy(update={"unresolved": why})

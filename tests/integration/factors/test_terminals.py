@@ -48,7 +48,7 @@ async def test_terminal_factors_are_found_by_release_and_text_with_their_provena
         assert view.values.licence.startswith("AGPL-3.0")
 
 
-async def test_a_terminal_factor_resolves_worldwide_and_by_fallback(
+async def test_a_terminal_factor_resolves_worldwide_from_any_site(
     handlers: FactorHandlers, factors: ServiceClient
 ) -> None:
     await load_defaults(handlers)
@@ -62,9 +62,11 @@ async def test_a_terminal_factor_resolves_worldwide_and_by_fallback(
     assert (world.component, world.factor.values.kgco2e_per_unit, world.fallback) == (
         "total", 84.0, False,
     )  # fmt: skip
-    france = ask.model_copy(update={"region": "FRA", "allow_fallback": True})
-    [fallback] = (await factors.call(c.RESOLVE, france, VIEWER)).components
-    assert (fallback.region_used, fallback.fallback) == ("WORLD", True)
+    # Region-independent: a French site gets the worldwide factor without asking for a
+    # fallback, and it is not reported as one.
+    france = ask.model_copy(update={"region": "FRA"})
+    [anywhere] = (await factors.call(c.RESOLVE, france, VIEWER)).components
+    assert (anywhere.region_used, anywhere.fallback) == ("WORLD", False)
     hourly = ask.model_copy(update={"activity_kind": "device_embedded_smartphone_default_per_hour"})
     [hour] = (await factors.call(c.RESOLVE, hourly, VIEWER)).components
     assert hour.factor.values.unit == "hour"

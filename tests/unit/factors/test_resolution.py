@@ -162,3 +162,13 @@ def test_resolution_is_deterministic_and_well_formed(
         assert c.factor.tenant_id in ("global", "acme")
         assert c.factor.retired_from is None or on < c.factor.retired_from
         assert c.out_of_validity != (c.factor.values.valid_from <= on)
+
+
+def test_a_region_independent_kind_finds_its_worldwide_factor_without_fallback() -> None:
+    kind = "device_embedded_laptop_pro"
+    world = view("world", region="WORLD", kind=kind)
+    found = run([world], activity_kind=kind)
+    assert picked(found) == {"generation": "world"}
+    assert [(c.region_used, c.fallback) for c in found.components] == [("WORLD", False)]
+    local = view("local", region="FRA", kind=kind)  # a country's own factor still comes first
+    assert picked(run([world, local], activity_kind=kind)) == {"generation": "local"}
