@@ -50,3 +50,19 @@ class ServerFootprint(BaseModel):
     allocation: AllocationBasis = "requests"
     period_total: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     source: str = Field(default="", max_length=500)
+
+
+KG_TEXT_HELP = "kgCO2e as 'value' or 'value,min,max'"
+
+
+def footprint_kg(text: str) -> FootprintKg:
+    """kgCO2e written as the command line and the REST upload take it; ValueError if not."""
+    try:
+        values = [float(part) for part in text.split(",")]
+    except ValueError:
+        raise ValueError(f"{text!r}: expected {KG_TEXT_HELP}") from None
+    if len(values) == 1:
+        return FootprintKg.exact(values[0])
+    if len(values) != 3:
+        raise ValueError(f"{text!r}: expected {KG_TEXT_HELP}")
+    return FootprintKg(value=values[0], min=values[1], max=values[2])

@@ -109,6 +109,7 @@ class EmissionWorkflow:
             Method(),
             grid,
             _rows_kept(received),
+            received.server,
         )
         source = Source(
             kind="request_log",
