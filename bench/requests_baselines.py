@@ -77,6 +77,7 @@ def co2js_per_call(
         return {"unavailable": f"node failed: {done.stderr.strip()[-500:]}"}
     answer: dict[str, Any] = json.loads(done.stdout)
     answer["rows_per_s"] = rate(answer["rows"], answer["seconds"])
+    answer["rows_per_cpu_s"] = rate(answer["rows"], answer["cpu_seconds"])
     answer["relative_difference_vs_core"] = _relative(answer["total_g"], core_total(sample, grid))
     return answer
 

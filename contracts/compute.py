@@ -13,9 +13,10 @@ from datetime import date
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from contracts.factors import Component
+from contracts.server_footprint import ServerFootprint
 from kernel.endpoints import EndpointSpec
 from kernel.events import DomainEvent, EventCatalogue
 
@@ -160,9 +161,53 @@ class EstimateActivity(_Model):
     attributes: dict[str, Any] = Field(default_factory=dict, description="e.g. cloud instance")
 
 
+MAX_ESTIMATE_ROWS = 10_000
+RequestModel = Literal["swd-v4", "swd-v3", "onebyte", "measured-device"]
+
+
+class RequestRows(_Model):
+    """What-if request rows, column by column: a request log's columns (METHODS §1-§2).
+
+    Give ``server_country`` or ``cloud_region``; ``device`` is needed by measured-device,
+    ``exec_ms`` (null: not measured) by measured-device only; ``count`` defaults to 1.
+    """
+
+    bytes: list[float] = Field(min_length=1, max_length=MAX_ESTIMATE_ROWS)
+    client_country: list[str] = Field(max_length=MAX_ESTIMATE_ROWS)
+    server_country: list[str] | None = Field(default=None, max_length=MAX_ESTIMATE_ROWS)
+    cloud_region: list[str] | None = Field(default=None, max_length=MAX_ESTIMATE_ROWS)
+    device: list[str] | None = Field(default=None, max_length=MAX_ESTIMATE_ROWS)
+    exec_ms: list[float | None] | None = Field(default=None, max_length=MAX_ESTIMATE_ROWS)
+    count: list[float] | None = Field(default=None, max_length=MAX_ESTIMATE_ROWS)
+
+
+class EstimateRequests(_Model):
+    """Requests computed by the per-request core, as a request log would be, storing nothing.
+
+    ``server``: the servers' measured footprint replaces SWD's data-centre segment, each
+    request taking its share (swd-v4 and measured-device).
+    """
+
+    rows: RequestRows
+    period_start: date
+    period_end: date
+    site: str = "what-if"
+    model: RequestModel = "swd-v4"
+    server: ServerFootprint | None = None
+
+
 class Estimate(_Model):
-    activities: list[EstimateActivity] = Field(min_length=1, max_length=10_000)
+    """Activities, or requests, or both: the answer's total adds them up."""
+
+    activities: list[EstimateActivity] = Field(default_factory=list, max_length=10_000)
+    requests: EstimateRequests | None = None
     allow_fallback: bool = False
+
+    @model_validator(mode="after")
+    def _something(self) -> Estimate:
+        if not self.activities and self.requests is None:
+            raise ValueError("give at least one activity or the requests to estimate")
+        return self
 
 
 class EstimateItem(_Model):
@@ -173,6 +218,7 @@ class EstimateItem(_Model):
 
 class Estimated(_Model):
     items: list[EstimateItem]
+    requests: Emission | None = Field(default=None, description="the requests' emission")
     total: Kg
 
 

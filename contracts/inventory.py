@@ -18,6 +18,7 @@ from contracts.campaigns import (
     FormSubmitted,
     add_campaign_upcasters,
 )
+from contracts.server_footprint import ServerFootprint
 from kernel.endpoints import ROLES, EndpointSpec
 from kernel.envelope import JsonObject
 from kernel.events import DomainEvent, EventCatalogue
@@ -94,10 +95,12 @@ class LogCheck(_Model):
 
 
 class RequestLogReceived(DomainEvent):
-    """v2 adds `schema_check` (null on v1 events: those files were never checked)."""
+    """v2 adds `schema_check` (null on v1 events: those files were never checked); v3 adds
+    `server`, the servers' measured footprint the log's requests share (null before v3:
+    those logs were computed with SWD's data-centre segment)."""
 
     event_type = "RequestLogReceived"
-    schema_version = 2
+    schema_version = 3
     log_id: UUID
     bucket: str
     object_name: str
@@ -109,6 +112,7 @@ class RequestLogReceived(DomainEvent):
     site: str
     row_count: int | None = None
     schema_check: LogCheck | None = None
+    server: ServerFootprint | None = None
 
 
 EVENTS = EventCatalogue(
@@ -130,6 +134,11 @@ add_campaign_upcasters(UPCASTERS)
 @UPCASTERS.register("RequestLogReceived", 1)
 def _unchecked_log(payload: JsonObject) -> JsonObject:
     return {**payload, "schema_check": None}
+
+
+@UPCASTERS.register("RequestLogReceived", 2)
+def _log_without_server_footprint(payload: JsonObject) -> JsonObject:
+    return {**payload, "server": None}
 
 
 # ---- requests and answers ----------------------------------------------------------------
@@ -240,6 +249,9 @@ class RegisterRequestLog(_Model):
     period_end: date
     site: str = Field(min_length=1, max_length=200)
     bad_rows: BadRows = "refuse"
+    server: ServerFootprint | None = Field(
+        default=None, description="the servers' footprint for the period, shared by requests"
+    )
 
 
 class RequestLogView(_Model):
@@ -251,6 +263,7 @@ class RequestLogView(_Model):
     format: LogFormat
     row_count: int | None
     schema_check: LogCheck | None = None
+    server: ServerFootprint | None = None
 
 
 # ---- endpoints -----------------------------------------------------------------------------

@@ -17,10 +17,16 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.requests import HTTPConnection
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from contracts import inventory as inv
 from contracts import reporting as rep
+from contracts.server_footprint import (
+    KG_TEXT_HELP,
+    AllocationBasis,
+    ServerFootprint,
+    footprint_kg,
+)
 from gateway import bulk
 from gateway.context import GatewayContext
 from gateway.errors import GatewayError
@@ -28,6 +34,7 @@ from gateway.uploads import store_request_log
 from kernel.endpoints import CallContext
 
 ContextOf = Callable[[HTTPConnection], Awaitable[GatewayContext]]
+KG = f"the servers' footprint for the period, {KG_TEXT_HELP}"
 NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$"
 NDJSON = ("application/x-ndjson", "application/jsonl", "application/json-lines")
 
@@ -66,11 +73,23 @@ def router(context_of: ContextOf) -> APIRouter:
         period_end: date,
         site: Annotated[str, Query(min_length=1, max_length=200)],
         bad_rows: inv.BadRows = "refuse",
+        server_use_kg: Annotated[str | None, Query(max_length=100, description=KG)] = None,
+        server_embedded_kg: Annotated[str | None, Query(max_length=100, description=KG)] = None,
+        server_allocation: AllocationBasis = "requests",
+        server_period_total: Annotated[float | None, Query(gt=0, allow_inf_nan=False)] = None,
+        server_source: Annotated[str, Query(max_length=500)] = "",
     ) -> inv.RequestLogView:
         """Upload a request-log file (the raw body), then check and register it.
 
         Rows breaking the row rules refuse the file (`bad_rows=refuse`, the default: nothing
-        is kept) or are counted and left out of computations (`bad_rows=accept`)."""
+        is kept) or are counted and left out of computations (`bad_rows=accept`).
+        `server_use_kg` (and `server_embedded_kg`): the servers' footprint over the period,
+        shared among its requests (`server_allocation` requests or bytes; without
+        `server_period_total`, the log is the whole period), replacing SWD's data centre."""
+        server = _server_footprint(
+            server_use_kg, server_embedded_kg, server_allocation, server_period_total,
+            server_source,
+        )  # fmt: skip
         context = await context_of(request)
         ctx = context.acting_as("integrator")
         object_name = f"{ctx.tenant_id}/{name}"
@@ -83,6 +102,7 @@ def router(context_of: ContextOf) -> APIRouter:
             period_end=period_end,
             site=site,
             bad_rows=bad_rows,
+            server=server,
         )
         return await context.services.call(inv.REGISTER_REQUEST_LOG, registration, ctx)
 
@@ -153,3 +173,25 @@ class _Tally:
             rejected=sorted(self.refused, key=lambda r: r.index), batches=self.sent,
             replayed=self.sent > 0 and self.replayed,
         )  # fmt: skip
+
+
+def _server_footprint(
+    use_kg: str | None, embedded_kg: str | None, allocation: AllocationBasis,
+    period_total: float | None, source: str,
+) -> ServerFootprint | None:  # fmt: skip
+    """The upload's server footprint, None without one; refused before anything is stored."""
+    if use_kg is None and embedded_kg is None:
+        return None
+    try:
+        return ServerFootprint(
+            use_kg=footprint_kg(use_kg or "0"),
+            embedded_kg=footprint_kg(embedded_kg or "0"),
+            allocation=allocation,
+            period_total=period_total,
+            source=source,
+        )
+    except ValidationError as error:
+        message = "; ".join(str(e["msg"]) for e in error.errors())
+    except ValueError as error:
+        message = str(error)
+    raise GatewayError("INVALID_SERVER_FOOTPRINT", message, "server_use_kg")

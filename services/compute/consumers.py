@@ -126,6 +126,7 @@ class EmissionWorkflow:
         result = await compute_log(
             self.js, received.bucket, received.object_name, received.sha256, received.format,
             Method(), grid_from_factors(chosen, self.grid_release), _rows_kept(received),
+            received.server,
         )  # fmt: skip
         previous = await self.models.emission_status(conn, received.log_id)
         decided = _log_event(result, log, chosen, cause, previous)

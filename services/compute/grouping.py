@@ -171,14 +171,33 @@ def _sum_per_key(
 
 def _dense_sums(keys: Keys, weights: dict[str, FloatArray | float]) -> dict[str, FloatArray]:
     """Sums over every possible key, rows taken a chunk at a time so each chunk's keys stay
-    in cache between being made and being used (and no key array over all rows exists)."""
-    sums = {name: np.zeros(keys.space, dtype=np.float64) for name in weights}
+    in cache between being made and being used (and no key array over all rows exists).
+
+    Two weights given per row share one scatter: packed as the real and imaginary parts of
+    a complex chunk, one ``np.add.at`` reads each key once and adds both (complex addition
+    is the two float additions in the same order, so the sums are bit for bit the same).
+    """
+    columns = {n: w for n, w in weights.items() if not isinstance(w, float)}
+    names = list(columns)
+    pairs = list(zip(names[0::2], names[1::2], strict=False))
+    paired = {name for pair in pairs for name in pair}
+    single = {name: w for name, w in weights.items() if name not in paired}
+    sums = {name: np.zeros(keys.space, dtype=np.float64) for name in single}
+    packed = [np.zeros(keys.space, dtype=np.complex128) for _ in pairs]
     scratch = np.empty(min(keys.rows, _CHUNK_ROWS), keys.dtype)
+    both = np.empty(len(scratch) if pairs else 0, np.complex128)
     for start in range(0, keys.rows, _CHUNK_ROWS):
         rows = slice(start, start + _CHUNK_ROWS)
-        key = keys.of(rows, scratch[: min(keys.rows - start, _CHUNK_ROWS)])
-        for name, w in weights.items():
+        size = min(keys.rows - start, _CHUNK_ROWS)
+        key = keys.of(rows, scratch[:size])
+        for (first, second), summed in zip(pairs, packed, strict=True):
+            packing = both[:size]
+            packing.real, packing.imag = columns[first][rows], columns[second][rows]
+            np.add.at(summed, key, packing)
+        for name, w in single.items():
             np.add.at(sums[name], key, w if isinstance(w, float) else w[rows])
+    for (first, second), summed in zip(pairs, packed, strict=True):
+        sums[first], sums[second] = summed.real.copy(), summed.imag.copy()
     return sums
 
 

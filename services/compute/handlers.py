@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import Sequence
 from typing import Any
@@ -14,9 +15,12 @@ from contracts import compute as c
 from kernel.endpoints import CallContext
 from kernel.errors import RequestRefused
 from kernel.runtime import Route
+from services.compute.consumers import GRID_RELEASE
 from services.compute.domain import ActivityState
 from services.compute.outcomes import outcome_for
+from services.compute.product import GRID_KIND, grid_factors, grid_from_factors
 from services.compute.projections import ReadModels
+from services.compute.request_estimate import requests_emission
 
 
 class ComputeHandlers:
@@ -49,7 +53,25 @@ class ComputeHandlers:
                     allow_fallback=request.allow_fallback,
                 )
                 items.append(_item(index, outcome))
-        return c.Estimated(items=items, total=_sum(i.emission.total for i in items if i.emission))
+        requests = await self._requests(ctx, request.requests) if request.requests else None
+        totals = [i.emission.total for i in items if i.emission]
+        return c.Estimated(
+            items=items,
+            requests=requests,
+            total=_sum(totals + ([requests.total] if requests else [])),
+        )
+
+    async def _requests(self, ctx: CallContext, what: c.EstimateRequests) -> c.Emission:
+        """What-if requests through the per-request core, on the grid a request log gets."""
+        async with self.engine.connect() as conn:
+            factors = await self.models.candidates(conn, GRID_KIND, ctx.tenant_id)
+        grid = grid_from_factors(grid_factors(factors, GRID_RELEASE), GRID_RELEASE)
+        try:  # up to 10,000 rows: a worker thread keeps the event loop serving meanwhile
+            return await asyncio.to_thread(
+                requests_emission, what, grid, source_id=uuid4(), event_id=uuid4()
+            )
+        except ValueError as error:  # the core's InputError too: it names the column
+            raise RequestRefused("invalid_requests", str(error), "requests") from None
 
     async def get(self, ctx: CallContext, request: c.GetEmission) -> c.EmissionView:
         async with self.engine.connect() as conn:

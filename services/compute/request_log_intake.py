@@ -17,19 +17,26 @@ import pyarrow as pa
 from nats.js import JetStreamContext
 from nats.js.errors import DigestMismatchError
 
+from contracts.server_footprint import ServerFootprint
 from kernel.objects import read_object
 from services.compute.core import EmissionAccumulator, EmissionResult, GridIntensities, Method
 from services.compute.request_logs import LogFormat, batches
+from services.compute.server_share import with_server
+
+Keep = Callable[[pa.RecordBatch], pa.RecordBatch]
 
 
 async def compute_log(
     js: JetStreamContext, bucket: str, object_name: str, declared_sha256: str,
     log_format: LogFormat, method: Method, grid: GridIntensities,
-    keep: Callable[[pa.RecordBatch], pa.RecordBatch] | None = None,
+    keep: Keep | None = None, server: ServerFootprint | None = None,
 ) -> EmissionResult | str:  # fmt: skip
-    """The log's emissions, or why it cannot be computed (missing file, hash mismatch).
+    """The log's emissions, or why it cannot be computed (missing file, hash mismatch, a
+    server footprint that cannot be shared).
 
-    `keep`, when given, filters each batch first (the rows a schema check rejected go)."""
+    `keep`, when given, filters each batch first (the rows a schema check rejected go).
+    `server`: the servers' footprint replaces the data-centre segment; without its period
+    total, the file is read twice (its requests or bytes counted first)."""
     with tempfile.TemporaryFile() as spool:
         store = await js.object_store(bucket)
         try:
@@ -38,14 +45,30 @@ async def compute_log(
             return f"file {object_name} is damaged in the object store (its chunks do not hash)"
         if sha256 != declared_sha256.lower():
             return f"file {object_name} does not match its declared SHA-256"
-        spool.seek(0)
-        return await asyncio.to_thread(_accumulate, spool, log_format, method, grid, keep)
+        return await asyncio.to_thread(_computed, spool, log_format, method, grid, keep, server)
+
+
+def _computed(
+    spool: IO[bytes], log_format: LogFormat, method: Method, grid: GridIntensities,
+    keep: Keep | None, server: ServerFootprint | None,
+) -> EmissionResult | str:  # fmt: skip
+    def count(plain: Method) -> EmissionResult:
+        return _accumulate(spool, log_format, plain, grid, keep)
+
+    try:
+        method = with_server(method, server, count, "registered with the request log")
+    except ValueError as error:  # the core's InputError is one too, and propagates as before
+        if server is None or type(error) is not ValueError:
+            raise
+        return f"the server footprint cannot be shared among this log's requests: {error}"
+    return _accumulate(spool, log_format, method, grid, keep)
 
 
 def _accumulate(
     spool: IO[bytes], log_format: LogFormat, method: Method, grid: GridIntensities,
-    keep: Callable[[pa.RecordBatch], pa.RecordBatch] | None,
+    keep: Keep | None,
 ) -> EmissionResult:  # fmt: skip
+    spool.seek(0)
     accumulator = EmissionAccumulator(method, grid, path="eco")
     for batch in batches(spool, log_format):  # type: ignore[arg-type]
         accumulator.add(batch if keep is None else keep(batch))

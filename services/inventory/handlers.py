@@ -194,4 +194,5 @@ def _received(req: c.RegisterRequestLog, found: StoredObject, bucket: str) -> c.
         site=req.site,
         row_count=found.check.rows_checked,
         schema_check=found.check,
+        server=req.server,
     )

@@ -61,3 +61,35 @@ async def test_bad_rows_are_refused_or_skipped_as_the_caller_chooses(stack: Stac
     figures = [(await stack.data(EMISSION, key, id=i))["emission"] for i in ids]
     assert [f["status"] for f in figures] == ["calculated", "calculated"]
     assert figures[0]["total"]["value"] == figures[1]["total"]["value"] > 0
+
+
+SERVER_EMISSION = """query($id: ID!) { emission(sourceId: $id) {
+  status total { value } lines { component kg { value min max } } breakdown } }"""
+
+
+async def test_a_server_footprint_uploaded_with_a_log_replaces_its_data_centre(
+    stack: Stack,
+) -> None:
+    tenant = organisation()
+    key = await stack.key(tenant, "integrator", "viewer")
+    body = b"".join(row(b, c) for b, c in GOOD)
+    bad = await upload(stack, key, body, name="bad.ndjson", server_use_kg="3,2,1")
+    assert bad.status_code == 400, bad.text
+    assert bad.json()["errors"][0]["extensions"]["code"] == "INVALID_SERVER_FOOTPRINT"
+
+    async with changes(stack, tenant) as heard:
+        shared = await upload(
+            stack, key, body, name="shared.ndjson", server_use_kg="0.2,0.1,0.4",
+            server_embedded_kg="0.05", server_allocation="bytes", server_source="fleet",
+        )  # fmt: skip
+        assert shared.status_code == 200, shared.text
+        assert shared.json()["server"]["use_kg"] == {"value": 0.2, "min": 0.1, "max": 0.4}
+        await heard.settled([shared.json()["log_id"]])
+
+    emission = (await stack.data(SERVER_EMISSION, key, id=shared.json()["log_id"]))["emission"]
+    lines = {line["component"]: line["kg"] for line in emission["lines"]}
+    assert lines["data_centre_operational"] == {"value": 0.2, "min": 0.1, "max": 0.4}
+    assert lines["data_centre_embodied"]["value"] == 0.05
+    allocation = emission["breakdown"]["constants"]["server_allocation"]
+    assert (allocation["basis"], allocation["source"]) == ("bytes", "fleet")
+    assert allocation["period_total"] == sum(b for b, _ in GOOD)

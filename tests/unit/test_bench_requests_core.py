@@ -23,6 +23,7 @@ def test_quick_run_measures_every_figure_and_the_baselines_agree_with_the_core(
     for figures in results["methods"].values():
         assert figures["relative_difference_eco_vs_full"] < 1e-9
         assert figures["eco"]["rows_per_s"] > 0 and figures["full"]["rows_per_s"] > 0
+        assert figures["eco"]["rows_per_cpu_s"] > 0 and figures["full"]["rows_per_cpu_s"] > 0
     assert results["python_per_row"]["relative_difference_vs_core"] < 1e-9
     co2js = results["co2js_per_call"]
     if shutil.which("node") is None:
@@ -30,4 +31,5 @@ def test_quick_run_measures_every_figure_and_the_baselines_agree_with_the_core(
     else:
         assert co2js["relative_difference_vs_core"] < 1e-9, co2js
         assert "eco_vs_co2js" in results["ratios"]
+        assert results["ratios"]["eco_vs_co2js_cpu"] > 0 and co2js["cpu_seconds"] > 0
     assert set(results["goals_met"]) == set(requests_core.GOALS)

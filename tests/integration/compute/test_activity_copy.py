@@ -17,7 +17,7 @@ from kernel.store import EventStore
 from services.compute.domain import ActivityState
 from services.compute.projections import ReadModels
 from services.compute.tables import compute_tables
-from tests.integration.compute.test_emissions import electricity
+from tests.integration.compute.conftest import electricity
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "services" / "compute" / "migrations"
 ACME = CallContext(tenant_id="acme", role="integrator")

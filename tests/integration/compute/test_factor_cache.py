@@ -24,7 +24,7 @@ from kernel.store import EventStore
 from services.compute.domain import ActivityState
 from services.compute.projections import ReadModels
 from services.compute.tables import compute_tables
-from tests.integration.compute.test_emissions import values
+from tests.integration.compute.conftest import values
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "services" / "compute" / "migrations"
 CATALOGUE = CallContext(tenant_id=f.GLOBAL_TENANT, role="admin")

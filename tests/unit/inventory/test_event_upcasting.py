@@ -37,3 +37,16 @@ def test_every_current_version_is_where_the_upcasters_lead() -> None:
     for event in c.EVENTS.by_type.values():
         version, _ = c.UPCASTERS.upcast(event.event_type, 1, {})
         assert version == event.schema_version, event.event_type
+
+
+def test_v1_and_v2_request_logs_read_without_a_server_footprint() -> None:
+    v1 = {
+        "log_id": str(uuid4()), "bucket": "b", "object_name": "o", "sha256": "0" * 64,
+        "size": 10, "format": "csv", "period_start": "2024-01-01", "period_end": "2024-02-01",
+        "site": "www",
+    }  # fmt: skip
+    for version, payload in ((1, v1), (2, {**v1, "schema_check": None})):
+        upcast, current = c.UPCASTERS.upcast("RequestLogReceived", version, payload)
+        received = c.RequestLogReceived.model_validate(current)
+        assert upcast == c.RequestLogReceived.schema_version == 3
+        assert (received.schema_check, received.server) == (None, None)
