@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from contracts import inventory as inv
 from contracts import request_log_rows as log_rows
 from contracts.compute import Cause, CauseKind, EmissionCalculated, EmissionUnresolved, Source
-from kernel.endpoints import CallContext
 from kernel.envelope import RecordedEvent
 from kernel.events import DomainEvent
 from kernel.store import EventStore
+from services.compute.activity_batch import Change, emission_context, record_changes
 from services.compute.core import EmissionResult, Method
 from services.compute.domain import (
     ActivityState,
@@ -71,6 +71,27 @@ class EmissionWorkflow:
             cause = Cause(kind=_ACTIVITY_CAUSES[event.type], event_id=event.event_id)
             if activity is not None:
                 await self.recompute(conn, activity, cause, event)
+
+    async def on_inventory_events(
+        self, events: Sequence[RecordedEvent], conn: AsyncConnection
+    ) -> None:
+        """`on_inventory_event` for a consumer's batch: activities' emissions recorded together."""
+        changes: list[Change] = []
+        for event in events:
+            if event.type not in _ACTIVITY_CAUSES:  # a request log: record what came before
+                await self._record_changes(conn, changes)
+                changes = []
+                await self.on_inventory_event(event, conn)
+                continue
+            activity = await self.models.apply_activity_event(event, conn)
+            cause = Cause(kind=_ACTIVITY_CAUSES[event.type], event_id=event.event_id)
+            if activity is not None:
+                changes.append(Change(activity, cause, event))
+        await self._record_changes(conn, changes)
+
+    async def _record_changes(self, conn: AsyncConnection, changes: list[Change]) -> None:
+        await record_changes(conn, self.store, self.models, changes, self.releases,
+                             allow_fallback=self.allow_fallback)  # fmt: skip
 
     async def on_factor_event(self, event: RecordedEvent, conn: AsyncConnection) -> None:
         kinds = await self.models.apply_factor_event(event, conn)
@@ -127,14 +148,7 @@ class EmissionWorkflow:
         self, conn: AsyncConnection, decided: DomainEvent, stream: str,
         previous: EmissionStatus | None, trigger: RecordedEvent, tenant_id: str,
     ) -> None:  # fmt: skip
-        # The emission belongs to the activity's organisation, whoever caused the change
-        # (a global factor revision restates every organisation's emissions, each its own).
-        ctx = CallContext(
-            tenant_id=tenant_id,
-            role="service",
-            actor="compute",
-            correlation_id=trigger.correlation_id or trigger.event_id,
-        )
+        ctx = emission_context(trigger, tenant_id)
         new = decided.to_new_event(stream, ctx, causation_id=trigger.event_id)
         expected = {stream: previous.version if previous else 0}
         for recorded in await self.store.append([new], expected_versions=expected, conn=conn):

@@ -7,7 +7,7 @@ from typing import Any
 
 from contracts.audit import history_spec, verify_spec
 from contracts.inventory import UPCASTERS
-from kernel.consumer import Consumer, Subscription
+from kernel.consumer import Batched, Consumer, Subscription
 from kernel.naming import events_stream, events_subject
 from kernel.process import ServiceDefinition, Wiring
 from kernel.runtime import Route
@@ -44,7 +44,7 @@ def consumers(wiring: Wiring, *, factor_cache: bool = True) -> list[Consumer]:
             js,
             "inventory",
             ["ActivityRecorded", "ActivityCorrected", "ActivityRetracted", "RequestLogReceived"],
-            workflow.on_inventory_event,
+            Batched(workflow.on_inventory_events),
         ),
         _consumer(wiring, js, "factors", [">"], workflow.on_factor_event),
     ]

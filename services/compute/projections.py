@@ -237,7 +237,7 @@ class ReadModels:
     async def apply(self, event: RecordedEvent, conn: AsyncConnection) -> None:
         """Projection of compute's own events onto the current-emissions table."""
         payload = c.EVENTS.decode(event)
-        row = _emission_row(payload) | {
+        row = emission_row(payload) | {
             "tenant_id": event.tenant_id,
             "version": event.stream_version,
         }
@@ -250,7 +250,7 @@ def _kinds(kind: str | None) -> set[str]:
     return set() if kind is None else {kind}
 
 
-def _emission_row(payload: object) -> dict[str, object]:
+def emission_row(payload: object) -> dict[str, object]:
     if isinstance(payload, c.EmissionCalculated | c.EmissionRestated):
         em = payload.emission
         return {

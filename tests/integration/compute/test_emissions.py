@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from contracts import factors as f
 from contracts import inventory as inv
 from contracts.compute import EVENTS as COMPUTE_EVENTS
-from kernel.consumer import Consumer, Subscription
+from kernel.consumer import Batched, Consumer, Subscription
 from kernel.endpoints import CallContext
 from kernel.events import DomainEvent
 from kernel.migrations import upgrade
@@ -68,9 +68,12 @@ class Stack:
                     return status
                 await asyncio.sleep(0.02)
 
-    async def until_factor(self, factor_id: str, version: int) -> None:
+    async def until_factor(self, factor_id: str, version: int, release: str = "") -> None:
+        """Compute's copy holds `version` of the factor (and has it in `release`, if given)."""
         fv = self.models.t.factors
         query = sa.select(fv.c.version).where(fv.c.factor_id == factor_id, fv.c.version == version)
+        if release:
+            query = query.where(sa.literal(release) == sa.any_(fv.c.releases))
         async with asyncio.timeout(8):
             while True:
                 async with self.compute.engine.connect() as conn:
@@ -98,7 +101,15 @@ async def stack(
     for relay in relays:
         await asyncio.wait_for(relay.active.wait(), 10)
     consumers = [
-        _consumer(engine, schemas["compute"], js, ns, "inventory", workflow.on_inventory_event),
+        # As compute runs: the inventory consumer hands over each batch's fresh events.
+        _consumer(
+            engine,
+            schemas["compute"],
+            js,
+            ns,
+            "inventory",
+            Batched(workflow.on_inventory_events),
+        ),
         _consumer(engine, schemas["compute"], js, ns, "factors", workflow.on_factor_event),
     ]
     tasks += [asyncio.create_task(c.run(stop)) for c in consumers]
@@ -144,6 +155,40 @@ def electricity(activity_id: uuid.UUID, mwh: float, region: str = "FRA") -> inv.
     )
 
 
+async def test_activities_changed_within_one_batch_are_decided_in_order(
+    stack: Stack,
+) -> None:
+    await stack.record(
+        f.FactorPublished(factor_id="elec-fra", activity_kind="electricity",
+                          component="generation", values=values(0.035)),
+        "factor-elec-fra", CATALOGUE,
+    )  # fmt: skip
+    await stack.until_factor("elec-fra", 1)
+    ids = [uuid.uuid4() for _ in range(3)]
+    corrected = inv.ActivityCorrected(activity_id=ids[0], quantity=3, unit="MWh",
+        period_start=date(2024, 1, 1), period_end=date(2024, 2, 1), reason="bill")  # fmt: skip
+    news = [electricity(a, 2).to_new_event(f"activity-{a}", TENANT) for a in ids]
+    news += [corrected.to_new_event(f"activity-{ids[0]}", TENANT),
+             inv.ActivityRetracted(activity_id=ids[1], reason="duplicate")
+             .to_new_event(f"activity-{ids[1]}", TENANT)]  # fmt: skip
+    await stack.inventory.append(news)  # one append: relayed together, fetched together
+
+    await stack.until(ids[1], lambda s: s.status == "withdrawn")
+    fixed = await stack.until(ids[0], lambda s: s.version == 2)
+    assert fixed.emission is not None and fixed.emission.total.value == pytest.approx(105)
+    kinds = {}
+    for a in ids:
+        logged = await stack.compute.read_stream(f"emission-{a}")
+        kinds[a] = [(e.type, COMPUTE_EVENTS.decode(e).cause.kind) for e in logged]  # type: ignore[attr-defined]
+    assert kinds == {
+        ids[0]: [("EmissionCalculated", "activity_recorded"),
+                 ("EmissionRestated", "activity_corrected")],
+        ids[1]: [("EmissionCalculated", "activity_recorded"),
+                 ("EmissionWithdrawn", "activity_retracted")],
+        ids[2]: [("EmissionCalculated", "activity_recorded")],
+    }  # fmt: skip
+
+
 async def test_an_activity_gets_its_emission_then_restatements_then_withdrawal(
     stack: Stack,
 ) -> None:
@@ -167,6 +212,9 @@ async def test_an_activity_gets_its_emission_then_restatements_then_withdrawal(
         "release-r1",
         CATALOGUE,
     )
+    # The activity and factor consumers are independent: an activity applied before the
+    # release would be computed from the catalogue, then restated by the release.
+    await stack.until_factor("elec-fra", 1, release="ademe-base-empreinte")
     a = uuid.uuid4()
     await stack.record(electricity(a, 2), f"activity-{a}")
     first = await stack.until(a, lambda s: s.status == "calculated")
