@@ -45,6 +45,7 @@ class Pending:
     statuses: dict[UUID, EmissionStatus | None]
     expected: dict[str, int] = field(default_factory=dict)
     events: list[NewEvent] = field(default_factory=list)
+    decided: list[DomainEvent] = field(default_factory=list)  # the payloads of `events`
 
 
 async def record_changes(
@@ -68,7 +69,7 @@ async def record_changes(
             _add(pending, change, decided, previous)
     if pending.events:
         recorded = await store.append(pending.events, expected_versions=pending.expected, conn=conn)
-        await project(conn, models, recorded)
+        await project(conn, models, zip(pending.decided, recorded, strict=True))
 
 
 def _add(
@@ -80,6 +81,7 @@ def _add(
     pending.expected.setdefault(stream, before)
     ctx = emission_context(trigger, activity.tenant_id)
     pending.events.append(decided.to_new_event(stream, ctx, causation_id=trigger.event_id))
+    pending.decided.append(decided)
     pending.statuses[activity.activity_id] = status_after(decided, before + 1)
 
 
@@ -116,12 +118,15 @@ async def emission_statuses(
 
 
 async def project(
-    conn: AsyncConnection, models: ReadModels, recorded: Sequence[RecordedEvent]
+    conn: AsyncConnection, models: ReadModels, recorded: Iterable[tuple[DomainEvent, RecordedEvent]]
 ) -> None:
-    """`ReadModels.apply` for many events in one upsert: a source's last event wins."""
+    """`ReadModels.apply` for many events in one upsert: a source's last event wins.
+
+    Each event comes with the payload it was made from: no decoding back what was just built.
+    """
     rows: dict[object, dict[str, object]] = {}
-    for event in recorded:
-        row = emission_row(c.EVENTS.decode(event))
+    for payload, event in recorded:
+        row = emission_row(payload)
         rows[row["source_id"]] = row | {
             "tenant_id": event.tenant_id,
             "version": event.stream_version,

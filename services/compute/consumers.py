@@ -19,6 +19,7 @@ from kernel.envelope import RecordedEvent
 from kernel.events import DomainEvent
 from kernel.store import EventStore
 from services.compute.activity_batch import Change, emission_context, record_changes
+from services.compute.activity_copy import record_activities
 from services.compute.core import EmissionResult, Method
 from services.compute.domain import (
     ActivityState,
@@ -75,19 +76,38 @@ class EmissionWorkflow:
     async def on_inventory_events(
         self, events: Sequence[RecordedEvent], conn: AsyncConnection
     ) -> None:
-        """`on_inventory_event` for a consumer's batch: activities' emissions recorded together."""
+        """`on_inventory_event` for a consumer's batch: activities' emissions recorded together.
+
+        A run of recordings is copied in one insert; any other event is applied on its own,
+        after what came before it.
+        """
         changes: list[Change] = []
+        recordings: list[RecordedEvent] = []
         for event in events:
-            if event.type not in _ACTIVITY_CAUSES:  # a request log: record what came before
+            if event.type == "ActivityRecorded":
+                recordings.append(event)
+                continue
+            changes += await self._recorded(conn, recordings)
+            recordings = []
+            if event.type in _ACTIVITY_CAUSES:
+                changes += await self._changed(conn, event)
+            else:  # a request log: record what came before, then the log's own emission
                 await self._record_changes(conn, changes)
                 changes = []
                 await self.on_inventory_event(event, conn)
-                continue
-            activity = await self.models.apply_activity_event(event, conn)
-            cause = Cause(kind=_ACTIVITY_CAUSES[event.type], event_id=event.event_id)
-            if activity is not None:
-                changes.append(Change(activity, cause, event))
-        await self._record_changes(conn, changes)
+        await self._record_changes(conn, changes + await self._recorded(conn, recordings))
+
+    async def _recorded(
+        self, conn: AsyncConnection, recordings: Sequence[RecordedEvent]
+    ) -> list[Change]:
+        states = await record_activities(conn, self.models.t, recordings)
+        return [Change(activity, Cause(kind="activity_recorded", event_id=event.event_id), event)
+                for activity, event in zip(states, recordings, strict=True)]  # fmt: skip
+
+    async def _changed(self, conn: AsyncConnection, event: RecordedEvent) -> list[Change]:
+        activity = await self.models.apply_activity_event(event, conn)
+        cause = Cause(kind=_ACTIVITY_CAUSES[event.type], event_id=event.event_id)
+        return [] if activity is None else [Change(activity, cause, event)]
 
     async def _record_changes(self, conn: AsyncConnection, changes: list[Change]) -> None:
         await record_changes(conn, self.store, self.models, changes, self.releases,

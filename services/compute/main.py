@@ -33,7 +33,7 @@ def routes(wiring: Wiring) -> list[Route[Any, Any]]:
     return handlers.routes()
 
 
-def consumers(wiring: Wiring, *, factor_cache: bool = True) -> list[Consumer]:
+def consumers(wiring: Wiring, *, factor_cache: bool = True, batch: int = 100) -> list[Consumer]:
     js = wiring.nc.jetstream()
     workflow = EmissionWorkflow(
         wiring.store, _models(factor_cache), RELEASES, allow_fallback=ALLOW_FALLBACK, js=js
@@ -45,12 +45,15 @@ def consumers(wiring: Wiring, *, factor_cache: bool = True) -> list[Consumer]:
             "inventory",
             ["ActivityRecorded", "ActivityCorrected", "ActivityRetracted", "RequestLogReceived"],
             Batched(workflow.on_inventory_events),
+            batch,
         ),
-        _consumer(wiring, js, "factors", [">"], workflow.on_factor_event),
+        _consumer(wiring, js, "factors", [">"], workflow.on_factor_event, batch),
     ]
 
 
-def _consumer(wiring: Wiring, js: Any, service: str, types: list[str], handler: Any) -> Consumer:
+def _consumer(
+    wiring: Wiring, js: Any, service: str, types: list[str], handler: Any, batch: int
+) -> Consumer:
     ns = wiring.settings.namespace
     subscription = Subscription(
         durable=f"{NAME}_{service}",
@@ -58,18 +61,20 @@ def _consumer(wiring: Wiring, js: Any, service: str, types: list[str], handler: 
         subjects=[events_subject(ns, service, t) for t in types],
     )
     return Consumer(
-        wiring.engine, NAME, js, subscription, handler, namespace=ns, upcasters=UPCASTERS
-    )
+        wiring.engine, NAME, js, subscription, handler,
+        namespace=ns, upcasters=UPCASTERS, batch=batch,
+    )  # fmt: skip
 
 
-def service(*, factor_cache: bool = True) -> ServiceDefinition:
-    """The compute service; `factor_cache=False` only to measure what the cache saves."""
+def service(*, factor_cache: bool = True, batch: int = 100) -> ServiceDefinition:
+    """The compute service; `factor_cache=False` or `batch=1` (one message per
+    transaction) only to measure what the cache and batching save."""
     return ServiceDefinition(
         name=NAME,
         version="0.1.0",
         migrations=Path(__file__).parent / "migrations",
         routes=routes,
-        consumers=lambda wiring: consumers(wiring, factor_cache=factor_cache),
+        consumers=lambda wiring: consumers(wiring, factor_cache=factor_cache, batch=batch),
         audit=(history_spec("compute"), verify_spec("compute")),
     )
 
