@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts import compute as c
@@ -27,6 +27,9 @@ from kernel.store import EventStore
 from services.compute.domain import ActivityState, EmissionStatus, decide
 from services.compute.outcomes import outcome_for
 from services.compute.projections import ReadModels, emission_row
+
+# Rows per multi-row upsert: 8 parameters a row, well under PostgreSQL's 32,767 per statement.
+PROJECTED_PER_STATEMENT = 1000
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,9 @@ async def emission_statuses(
     """`ReadModels.emission_status` of many sources in one query (None: no emission yet)."""
     e, ids = models.t.emissions, list(source_ids)
     found: dict[UUID, EmissionStatus | None] = dict.fromkeys(ids)
-    for row in await conn.execute(sa.select(e).where(e.c.source_id.in_(ids))):
+    # One array parameter, however many sources (a release may restate thousands).
+    wanted = sa.bindparam("ids", ids, type_=ARRAY(e.c.source_id.type))
+    for row in await conn.execute(sa.select(e).where(e.c.source_id == sa.any_(wanted))):
         emission = c.Emission.model_validate(row.emission) if row.emission else None
         found[row.source_id] = EmissionStatus(row.status, emission, row.reason, row.version)
     return found
@@ -131,8 +136,13 @@ async def project(
             "tenant_id": event.tenant_id,
             "version": event.stream_version,
         }
+    values = list(rows.values())
+    for start in range(0, len(values), PROJECTED_PER_STATEMENT):
+        await _upsert(conn, models, values[start : start + PROJECTED_PER_STATEMENT])
+
+
+async def _upsert(conn: AsyncConnection, models: ReadModels, rows: list[dict[str, object]]) -> None:
     e = models.t.emissions
-    stmt = insert(e).values(list(rows.values()))
-    columns = [name for name in next(iter(rows.values())) if name != "source_id"]
-    set_ = {name: stmt.excluded[name] for name in columns}
+    stmt = insert(e).values(rows)
+    set_ = {name: stmt.excluded[name] for name in rows[0] if name != "source_id"}
     await conn.execute(stmt.on_conflict_do_update(index_elements=[e.c.source_id], set_=set_))

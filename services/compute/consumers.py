@@ -22,12 +22,8 @@ from services.compute.activity_batch import Change, emission_context, record_cha
 from services.compute.activity_copy import record_activities
 from services.compute.core import EmissionResult, Method
 from services.compute.domain import (
-    ActivityState,
     EmissionStatus,
-    Outcome,
-    decide,
 )
-from services.compute.outcomes import outcome_for
 from services.compute.product import GRID_KIND, grid_from_factors, log_emission
 from services.compute.projections import ReadModels
 from services.compute.request_log_intake import compute_log
@@ -65,13 +61,7 @@ class EmissionWorkflow:
         self.js, self.grid_release = js, grid_release
 
     async def on_inventory_event(self, event: RecordedEvent, conn: AsyncConnection) -> None:
-        if event.type == "RequestLogReceived":
-            await self.on_request_log(event, conn)
-        elif event.type in _ACTIVITY_CAUSES:
-            activity = await self.models.apply_activity_event(event, conn)
-            cause = Cause(kind=_ACTIVITY_CAUSES[event.type], event_id=event.event_id)
-            if activity is not None:
-                await self.recompute(conn, activity, cause, event)
+        await self.on_inventory_events([event], conn)
 
     async def on_inventory_events(
         self, events: Sequence[RecordedEvent], conn: AsyncConnection
@@ -91,10 +81,10 @@ class EmissionWorkflow:
             recordings = []
             if event.type in _ACTIVITY_CAUSES:
                 changes += await self._changed(conn, event)
-            else:  # a request log: record what came before, then the log's own emission
+            elif event.type == "RequestLogReceived":  # what came before, then the log's own
                 await self._record_changes(conn, changes)
                 changes = []
-                await self.on_inventory_event(event, conn)
+                await self.on_request_log(event, conn)
         await self._record_changes(conn, changes + await self._recorded(conn, recordings))
 
     async def _recorded(
@@ -116,24 +106,12 @@ class EmissionWorkflow:
     async def on_factor_event(self, event: RecordedEvent, conn: AsyncConnection) -> None:
         kinds = await self.models.apply_factor_event(event, conn)
         cause = Cause(kind=_FACTOR_CAUSES[event.type], event_id=event.event_id)
-        for kind in kinds:
-            for activity in await self.models.activities_of_kind(conn, kind, event.tenant_id):
-                await self.recompute(conn, activity, cause, event)
-
-    async def recompute(
-        self, conn: AsyncConnection, activity: ActivityState, cause: Cause, trigger: RecordedEvent
-    ) -> None:
-        outcome = await self._outcome(conn, activity)
-        previous = await self.models.emission_status(conn, activity.activity_id)
-        decided = decide(activity, outcome, previous, cause)
-        if decided is not None:
-            stream = f"emission-{activity.activity_id}"
-            await self._record(conn, decided, stream, previous, trigger, activity.tenant_id)
-
-    async def _outcome(self, conn: AsyncConnection, activity: ActivityState) -> Outcome:
-        return await outcome_for(
-            conn, self.models, activity, self.releases, allow_fallback=self.allow_fallback
-        )
+        changes = [
+            Change(activity, cause, event)
+            for kind in sorted(kinds)
+            for activity in await self.models.activities_of_kind(conn, kind, event.tenant_id)
+        ]
+        await self._record_changes(conn, changes)  # one append, however many it restates
 
     async def on_request_log(self, event: RecordedEvent, conn: AsyncConnection) -> None:
         """The product footprint of an uploaded request log, with the file's hash as lineage."""

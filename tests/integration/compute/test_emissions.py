@@ -31,6 +31,7 @@ from kernel.migrations import upgrade
 from kernel.naming import events_stream, events_subject
 from kernel.relay import Relay
 from kernel.store import EventStore
+from services.compute import activity_batch
 from services.compute.consumers import EmissionWorkflow
 from services.compute.core import GridIntensities, Method, compute_emissions
 from services.compute.domain import EmissionStatus
@@ -187,6 +188,40 @@ async def test_activities_changed_within_one_batch_are_decided_in_order(
                  ("EmissionWithdrawn", "activity_retracted")],
         ids[2]: [("EmissionCalculated", "activity_recorded")],
     }  # fmt: skip
+
+
+async def test_a_release_restates_every_activity_of_its_kind_in_chunked_upserts(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(activity_batch, "PROJECTED_PER_STATEMENT", 2)  # 5 rows: 3 statements
+    await stack.record(
+        f.FactorPublished(factor_id="elec-fra", activity_kind="electricity",
+                          component="generation", values=values(0.035)),
+        "factor-elec-fra", CATALOGUE,
+    )  # fmt: skip
+    await stack.until_factor("elec-fra", 1)
+    ids = [uuid.uuid4() for _ in range(5)]
+    await stack.inventory.append(
+        [electricity(a, 2).to_new_event(f"activity-{a}", TENANT) for a in ids]
+    )
+    for a in ids:
+        await stack.until(a, lambda s: s.status == "calculated")
+    await stack.record(
+        f.ReleasePublished(release_id="r1", name="ademe-base-empreinte", description="",
+                           members=[f.ReleaseMember(factor_id="elec-fra", version=1)]),
+        "release-r1", CATALOGUE,
+    )  # fmt: skip
+
+    for a in ids:
+        restated = await stack.until(a, lambda s: s.version == 2)
+        assert restated.emission is not None
+        assert restated.emission.lines[0].factor is not None
+        assert restated.emission.lines[0].factor.releases == ["ademe-base-empreinte"]
+        [_, last] = await stack.compute.read_stream(f"emission-{a}")
+        assert (last.type, last.payload["cause"]["kind"]) == (
+            "EmissionRestated",
+            "release_published",
+        )
 
 
 async def test_an_activity_gets_its_emission_then_restatements_then_withdrawal(
