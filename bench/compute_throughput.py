@@ -79,8 +79,8 @@ async def until_catalogue_applied(nc: NatsClient, namespace: str) -> None:
         await asyncio.sleep(0.2)  # no event says "compute caught up": ask again
 
 
-# mode: (factor cache, messages per consumer transaction)
-MODES = {"uncached": (False, 1), "cached": (True, 1), "batched": (True, 100)}
+# mode: (factor cache, a fetched batch per transaction rather than one message)
+MODES = {"uncached": (False, False), "cached": (True, False), "batched": (True, True)}
 
 
 async def drain(settings: Settings, nc: NatsClient, total: int, mode: str) -> dict[str, Any]:
@@ -96,8 +96,8 @@ async def drain(settings: Settings, nc: NatsClient, total: int, mode: str) -> di
     sub = await nc.subscribe(events_subject(settings.namespace, "compute"), cb=seen)
     stop = asyncio.Event()
     wall, cpu = time.perf_counter(), time.process_time()
-    factor_cache, batch = MODES[mode]
-    compute = compute_service(factor_cache=factor_cache, batch=batch)
+    factor_cache, together = MODES[mode]
+    compute = compute_service(factor_cache=factor_cache, together=together)
     service = asyncio.create_task(run_service(compute, settings, stop))
     await done.wait()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu

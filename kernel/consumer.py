@@ -76,12 +76,14 @@ class Consumer:
         max_attempts: int = 5,
         backoff_s: Sequence[float] = (0.1, 0.5, 2.0, 5.0),
         batch: int = 100,
+        one_per_transaction: bool = False,  # only to measure what batching saves (bench/)
     ) -> None:
         self.engine, self.js = engine, js
         self.processed = log_tables(schema).processed
         self.subscription, self.apply_events = subscription, batch_handler(handler)
         self.namespace, self.upcasters = namespace, upcasters or Upcasters()
         self.max_attempts, self.backoff_s, self.batch = max_attempts, backoff_s, batch
+        self.together = not one_per_transaction
 
     async def run(self, stop: asyncio.Event) -> None:
         """Fetch and handle messages until `stop` is set; survive outages by retrying."""
@@ -144,7 +146,7 @@ class Consumer:
 
     async def handle_batch(self, messages: Sequence[Msg]) -> None:
         """Apply `messages` in one transaction or, if that fails, one message at a time."""
-        if len(messages) > 1 and await self._applied_together(messages):
+        if self.together and len(messages) > 1 and await self._applied_together(messages):
             return
         for msg in messages:
             await self.handle(msg)

@@ -33,7 +33,9 @@ def routes(wiring: Wiring) -> list[Route[Any, Any]]:
     return handlers.routes()
 
 
-def consumers(wiring: Wiring, *, factor_cache: bool = True, batch: int = 100) -> list[Consumer]:
+def consumers(
+    wiring: Wiring, *, factor_cache: bool = True, together: bool = True
+) -> list[Consumer]:
     js = wiring.nc.jetstream()
     workflow = EmissionWorkflow(
         wiring.store, _models(factor_cache), RELEASES, allow_fallback=ALLOW_FALLBACK, js=js
@@ -45,14 +47,14 @@ def consumers(wiring: Wiring, *, factor_cache: bool = True, batch: int = 100) ->
             "inventory",
             ["ActivityRecorded", "ActivityCorrected", "ActivityRetracted", "RequestLogReceived"],
             Batched(workflow.on_inventory_events),
-            batch,
+            together,
         ),
-        _consumer(wiring, js, "factors", [">"], workflow.on_factor_event, batch),
+        _consumer(wiring, js, "factors", [">"], workflow.on_factor_event, together),
     ]
 
 
 def _consumer(
-    wiring: Wiring, js: Any, service: str, types: list[str], handler: Any, batch: int
+    wiring: Wiring, js: Any, service: str, types: list[str], handler: Any, together: bool
 ) -> Consumer:
     ns = wiring.settings.namespace
     subscription = Subscription(
@@ -62,19 +64,19 @@ def _consumer(
     )
     return Consumer(
         wiring.engine, NAME, js, subscription, handler,
-        namespace=ns, upcasters=UPCASTERS, batch=batch,
+        namespace=ns, upcasters=UPCASTERS, one_per_transaction=not together,
     )  # fmt: skip
 
 
-def service(*, factor_cache: bool = True, batch: int = 100) -> ServiceDefinition:
-    """The compute service; `factor_cache=False` or `batch=1` (one message per
-    transaction) only to measure what the cache and batching save."""
+def service(*, factor_cache: bool = True, together: bool = True) -> ServiceDefinition:
+    """The compute service; `factor_cache=False` or `together=False` (one message
+    per transaction) only to measure what the cache and batching save."""
     return ServiceDefinition(
         name=NAME,
         version="0.1.0",
         migrations=Path(__file__).parent / "migrations",
         routes=routes,
-        consumers=lambda wiring: consumers(wiring, factor_cache=factor_cache, batch=batch),
+        consumers=lambda wiring: consumers(wiring, factor_cache=factor_cache, together=together),
         audit=(history_spec("compute"), verify_spec("compute")),
     )
 
