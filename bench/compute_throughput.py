@@ -1,5 +1,6 @@
 """Compute throughput: how fast compute turns a backlog of recorded activities into emissions,
-with its factor cache and without it (the baseline, measured in the same run).
+with its factor cache and without it (the baseline, measured in the same run), and with its
+consumers applying one message per transaction or a fetched batch per transaction.
 
 Runs the real factors, inventory and compute services in this process against PostgreSQL
 and NATS (DATABASE_URL/NATS_URL, else 127.0.0.1; a scratch database and namespace). Compute
@@ -7,7 +8,8 @@ first takes in the default factor catalogue, then stops. For each mode, N activi
 recorded through inventory over NATS in batches while compute is stopped, then compute
 starts and the clock runs until it has published an emission (calculated or unresolved)
 for each of them. Activities per second and per CPU-second of this process (the other
-services are idle meanwhile) are given as ratios to the uncached run.
+services are idle meanwhile) are given as ratios: cached to uncached (both one message per
+transaction), batched to one per transaction (both cached).
 Writes bench/results/compute_throughput.json (compute_throughput_quick.json with --quick).
 Run: `python -m bench.compute_throughput [--activities 3000] [--batch 500] [--quick]`.
 """
@@ -77,9 +79,11 @@ async def until_catalogue_applied(nc: NatsClient, namespace: str) -> None:
         await asyncio.sleep(0.2)  # no event says "compute caught up": ask again
 
 
-async def drain(
-    settings: Settings, nc: NatsClient, total: int, factor_cache: bool
-) -> dict[str, Any]:
+# mode: (factor cache, a fetched batch per transaction rather than one message)
+MODES = {"uncached": (False, False), "cached": (True, False), "batched": (True, True)}
+
+
+async def drain(settings: Settings, nc: NatsClient, total: int, mode: str) -> dict[str, Any]:
     """Start compute on the backlog; time it until `total` emissions are published."""
     done, counts = asyncio.Event(), {t: 0 for t in EMITTED}
 
@@ -92,9 +96,9 @@ async def drain(
     sub = await nc.subscribe(events_subject(settings.namespace, "compute"), cb=seen)
     stop = asyncio.Event()
     wall, cpu = time.perf_counter(), time.process_time()
-    service = asyncio.create_task(
-        run_service(compute_service(factor_cache=factor_cache), settings, stop)
-    )
+    factor_cache, together = MODES[mode]
+    compute = compute_service(factor_cache=factor_cache, together=together)
+    service = asyncio.create_task(run_service(compute, settings, stop))
     await done.wait()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     stop.set()
@@ -116,12 +120,12 @@ async def measure(settings: Settings, activities: int, batch: int) -> dict[str, 
         warm.set()
         await compute
         runs: dict[str, Any] = {}
-        for recorded, mode in enumerate(("uncached", "cached"), start=1):
+        for recorded, mode in enumerate(MODES, start=1):
             await _ready(client)
             await record(client, activities, batch)
             stream = events_stream(settings.namespace, "inventory")
             await until_stream_holds(nc, stream, recorded * activities)
-            runs[mode] = await drain(settings, nc, activities, factor_cache=mode == "cached")
+            runs[mode] = await drain(settings, nc, activities, mode)
     finally:
         stop.set()
         await asyncio.gather(*services)
@@ -130,16 +134,18 @@ async def measure(settings: Settings, activities: int, batch: int) -> dict[str, 
 
 
 def _summary(runs: dict[str, Any], activities: int, batch: int) -> dict[str, Any]:
-    base, cached = runs["uncached"], runs["cached"]
     return {
         "activities": activities,
         "batch": batch,
         "runs": runs,
-        "ratio_cached_to_uncached": {
-            "activities_per_s": cached["activities_per_s"] / base["activities_per_s"],
-            "activities_per_cpu_s": cached["activities_per_cpu_s"] / base["activities_per_cpu_s"],
-        },
+        "ratio_cached_to_uncached": _ratios(runs["cached"], runs["uncached"]),
+        "ratio_batched_to_one_per_transaction": _ratios(runs["batched"], runs["cached"]),
     }
+
+
+def _ratios(run: dict[str, Any], base: dict[str, Any]) -> dict[str, float]:
+    keys = ("activities_per_s", "activities_per_cpu_s")
+    return {key: run[key] / base[key] for key in keys}
 
 
 async def _ready(client: ServiceClient) -> None:

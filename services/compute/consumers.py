@@ -16,20 +16,17 @@ from contracts import inventory as inv
 from contracts import request_log_rows as log_rows
 from contracts.compute import Cause, CauseKind, EmissionUnresolved, Source
 from contracts.factors import FactorView
-from kernel.endpoints import CallContext
 from kernel.envelope import RecordedEvent
 from kernel.events import DomainEvent
 from kernel.store import EventStore
+from services.compute.activity_batch import Change, emission_context, record_changes
+from services.compute.activity_copy import record_activities
 from services.compute.core import EmissionResult, Method
 from services.compute.domain import (
-    ActivityState,
     EmissionStatus,
-    Outcome,
-    decide,
     decide_figures,
 )
 from services.compute.log_copies import ReceivedLog, RequestLogCopies, received_log
-from services.compute.outcomes import outcome_for
 from services.compute.product import (
     GRID_KIND,
     grid_factors,
@@ -74,39 +71,61 @@ class EmissionWorkflow:
         self.logs = RequestLogCopies(models.t)
 
     async def on_inventory_event(self, event: RecordedEvent, conn: AsyncConnection) -> None:
-        if event.type == "RequestLogReceived":
-            await self.on_request_log(event, conn)
-        elif event.type in _ACTIVITY_CAUSES:
-            activity = await self.models.apply_activity_event(event, conn)
-            cause = Cause(kind=_ACTIVITY_CAUSES[event.type], event_id=event.event_id)
-            if activity is not None:
-                await self.recompute(conn, activity, cause, event)
+        await self.on_inventory_events([event], conn)
+
+    async def on_inventory_events(
+        self, events: Sequence[RecordedEvent], conn: AsyncConnection
+    ) -> None:
+        """`on_inventory_event` for a consumer's batch: activities' emissions recorded together.
+
+        A run of recordings is copied in one insert; any other event is applied on its own,
+        after what came before it.
+        """
+        changes: list[Change] = []
+        recordings: list[RecordedEvent] = []
+        for event in events:
+            if event.type == "ActivityRecorded":
+                recordings.append(event)
+                continue
+            changes += await self._recorded(conn, recordings)
+            recordings = []
+            if event.type in _ACTIVITY_CAUSES:
+                changes += await self._changed(conn, event)
+            elif event.type == "RequestLogReceived":  # what came before, then the log's own
+                await self._record_changes(conn, changes)
+                changes = []
+                await self.on_request_log(event, conn)
+        await self._record_changes(conn, changes + await self._recorded(conn, recordings))
+
+    async def _recorded(
+        self, conn: AsyncConnection, recordings: Sequence[RecordedEvent]
+    ) -> list[Change]:
+        states = await record_activities(conn, self.models.t, recordings)
+        return [Change(activity, Cause(kind="activity_recorded", event_id=event.event_id), event)
+                for activity, event in zip(states, recordings, strict=True)]  # fmt: skip
+
+    async def _changed(self, conn: AsyncConnection, event: RecordedEvent) -> list[Change]:
+        activity = await self.models.apply_activity_event(event, conn)
+        cause = Cause(kind=_ACTIVITY_CAUSES[event.type], event_id=event.event_id)
+        return [] if activity is None else [Change(activity, cause, event)]
+
+    async def _record_changes(self, conn: AsyncConnection, changes: list[Change]) -> None:
+        await record_changes(conn, self.store, self.models, changes, self.releases,
+                             allow_fallback=self.allow_fallback)  # fmt: skip
 
     async def on_factor_event(self, event: RecordedEvent, conn: AsyncConnection) -> None:
         kinds = await self.models.apply_factor_event(event, conn)
         cause = Cause(kind=_FACTOR_CAUSES[event.type], event_id=event.event_id)
-        for kind in kinds:
-            for activity in await self.models.activities_of_kind(conn, kind, event.tenant_id):
-                await self.recompute(conn, activity, cause, event)
+        changes = [
+            Change(activity, cause, event)
+            for kind in sorted(kinds)
+            for activity in await self.models.activities_of_kind(conn, kind, event.tenant_id)
+        ]
+        await self._record_changes(conn, changes)  # one append, however many it restates
         if GRID_KIND in kinds and self.js is not None:
             # Request logs took their grid intensities from these factors: compute them again.
             for log in await self.logs.of_tenant(conn, event.tenant_id):
                 await self.recompute_log(conn, log, cause, event)
-
-    async def recompute(
-        self, conn: AsyncConnection, activity: ActivityState, cause: Cause, trigger: RecordedEvent
-    ) -> None:
-        outcome = await self._outcome(conn, activity)
-        previous = await self.models.emission_status(conn, activity.activity_id)
-        decided = decide(activity, outcome, previous, cause)
-        if decided is not None:
-            stream = f"emission-{activity.activity_id}"
-            await self._record(conn, decided, stream, previous, trigger, activity.tenant_id)
-
-    async def _outcome(self, conn: AsyncConnection, activity: ActivityState) -> Outcome:
-        return await outcome_for(
-            conn, self.models, activity, self.releases, allow_fallback=self.allow_fallback
-        )
 
     async def on_request_log(self, event: RecordedEvent, conn: AsyncConnection) -> None:
         """The product footprint of an uploaded request log, with the file's hash as lineage."""
@@ -138,14 +157,7 @@ class EmissionWorkflow:
         self, conn: AsyncConnection, decided: DomainEvent, stream: str,
         previous: EmissionStatus | None, trigger: RecordedEvent, tenant_id: str,
     ) -> None:  # fmt: skip
-        # The emission belongs to the activity's organisation, whoever caused the change
-        # (a global factor revision restates every organisation's emissions, each its own).
-        ctx = CallContext(
-            tenant_id=tenant_id,
-            role="service",
-            actor="compute",
-            correlation_id=trigger.correlation_id or trigger.event_id,
-        )
+        ctx = emission_context(trigger, tenant_id)
         new = decided.to_new_event(stream, ctx, causation_id=trigger.event_id)
         expected = {stream: previous.version if previous else 0}
         for recorded in await self.store.append([new], expected_versions=expected, conn=conn):

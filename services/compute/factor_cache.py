@@ -60,11 +60,16 @@ class FactorCandidates:
 
     async def resolved(
         self, conn: AsyncConnection, activity: ActivityState, releases: Sequence[str],
-        *, allow_fallback: bool,
+        *, allow_fallback: bool, stamp: int | None = None,
     ) -> Resolution:  # fmt: skip
-        """`resolve_preferring` over the activity's candidates, remembered per stamp."""
+        """`resolve_preferring` over the activity's candidates, remembered per stamp.
+
+        `stamp`: the kind's stamp when the caller already read it (`stamps`) in this
+        transaction, before any row of the kind.
+        """
         a = activity
-        stamp = await self._stamp(conn, a.kind)  # before the rows, as in `of`
+        if stamp is None:
+            stamp = await self._stamp(conn, a.kind)  # before the rows, as in `of`
         asked = (stamp, a.kind, a.tenant_id, a.region, a.period_start, tuple(releases),
                  allow_fallback)  # fmt: skip
         found = self._resolutions.get(asked)
@@ -86,6 +91,13 @@ class FactorCandidates:
     ) -> list[FactorView]:
         owners = dict.fromkeys([tenant_id, GLOBAL_TENANT])
         return [view for owner in owners for view in await self._owned(conn, kind, owner, stamp)]
+
+    async def stamps(self, conn: AsyncConnection, kinds: Iterable[str]) -> dict[str, int]:
+        """The current stamp of each of `kinds`, in one query (0 for a kind never bumped)."""
+        s, wanted = self.t.factor_stamps, sorted(set(kinds))
+        query = sa.select(s.c.activity_kind, s.c.stamp).where(s.c.activity_kind.in_(wanted))
+        found = {str(kind): int(stamp) for kind, stamp in await conn.execute(query)}
+        return {kind: found.get(kind, 0) for kind in wanted}
 
     async def _stamp(self, conn: AsyncConnection, kind: str) -> int:
         s = self.t.factor_stamps

@@ -7,7 +7,7 @@ from typing import Any
 
 from contracts.audit import history_spec, verify_spec
 from contracts.inventory import UPCASTERS
-from kernel.consumer import Consumer, Subscription
+from kernel.consumer import Batched, Consumer, Subscription
 from kernel.naming import events_stream, events_subject
 from kernel.process import ServiceDefinition, Wiring
 from kernel.runtime import Route
@@ -33,7 +33,9 @@ def routes(wiring: Wiring) -> list[Route[Any, Any]]:
     return handlers.routes()
 
 
-def consumers(wiring: Wiring, *, factor_cache: bool = True) -> list[Consumer]:
+def consumers(
+    wiring: Wiring, *, factor_cache: bool = True, together: bool = True
+) -> list[Consumer]:
     js = wiring.nc.jetstream()
     workflow = EmissionWorkflow(
         wiring.store, _models(factor_cache), RELEASES, allow_fallback=ALLOW_FALLBACK, js=js
@@ -44,13 +46,16 @@ def consumers(wiring: Wiring, *, factor_cache: bool = True) -> list[Consumer]:
             js,
             "inventory",
             ["ActivityRecorded", "ActivityCorrected", "ActivityRetracted", "RequestLogReceived"],
-            workflow.on_inventory_event,
+            Batched(workflow.on_inventory_events),
+            together,
         ),
-        _consumer(wiring, js, "factors", [">"], workflow.on_factor_event),
+        _consumer(wiring, js, "factors", [">"], workflow.on_factor_event, together),
     ]
 
 
-def _consumer(wiring: Wiring, js: Any, service: str, types: list[str], handler: Any) -> Consumer:
+def _consumer(
+    wiring: Wiring, js: Any, service: str, types: list[str], handler: Any, together: bool
+) -> Consumer:
     ns = wiring.settings.namespace
     subscription = Subscription(
         durable=f"{NAME}_{service}",
@@ -58,18 +63,20 @@ def _consumer(wiring: Wiring, js: Any, service: str, types: list[str], handler: 
         subjects=[events_subject(ns, service, t) for t in types],
     )
     return Consumer(
-        wiring.engine, NAME, js, subscription, handler, namespace=ns, upcasters=UPCASTERS
-    )
+        wiring.engine, NAME, js, subscription, handler,
+        namespace=ns, upcasters=UPCASTERS, one_per_transaction=not together,
+    )  # fmt: skip
 
 
-def service(*, factor_cache: bool = True) -> ServiceDefinition:
-    """The compute service; `factor_cache=False` only to measure what the cache saves."""
+def service(*, factor_cache: bool = True, together: bool = True) -> ServiceDefinition:
+    """The compute service; `factor_cache=False` or `together=False` (one message
+    per transaction) only to measure what the cache and batching save."""
     return ServiceDefinition(
         name=NAME,
         version="0.1.0",
         migrations=Path(__file__).parent / "migrations",
         routes=routes,
-        consumers=lambda wiring: consumers(wiring, factor_cache=factor_cache),
+        consumers=lambda wiring: consumers(wiring, factor_cache=factor_cache, together=together),
         audit=(history_spec("compute"), verify_spec("compute")),
     )
 

@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts import compute as c
 from contracts import factors as f
-from contracts import inventory as inv
 from contracts.factors import FactorValues, FactorView
 from kernel.envelope import RecordedEvent
+from services.compute.activity_copy import activity_row, activity_state
 from services.compute.domain import ActivityState, EmissionStatus
 from services.compute.factor_cache import FactorCandidates
 from services.compute.tables import ComputeTables
@@ -158,40 +158,15 @@ class ReadModels:
         self, event: RecordedEvent, conn: AsyncConnection
     ) -> ActivityState | None:
         """Update the activity copy; return its new state (None for other events)."""
-        payload = inv.EVENTS.decode(event)
-        if isinstance(payload, inv.ActivityRecorded):
-            row = {
-                "activity_id": payload.activity_id,
-                "tenant_id": event.tenant_id,
-                "kind": payload.kind,
-                "quantity": payload.quantity,
-                "unit": payload.unit,
-                "period_start": payload.period_start,
-                "period_end": payload.period_end,
-                "site": payload.site,
-                "region": payload.region,
-                "retracted": False,
-                "attributes": payload.attributes,
-            }
-        elif isinstance(payload, inv.ActivityCorrected):
-            row = {
-                "activity_id": payload.activity_id,
-                "quantity": payload.quantity,
-                "unit": payload.unit,
-                "period_start": payload.period_start,
-                "period_end": payload.period_end,
-            }
-        elif isinstance(payload, inv.ActivityRetracted):
-            row = {"activity_id": payload.activity_id, "retracted": True}
-        else:
+        row = activity_row(event)
+        if row is None:
             return None
-        return await self._upsert_activity(conn, event, row)
+        return await self._upsertactivity_state(conn, event, row)
 
-    async def _upsert_activity(
+    async def _upsertactivity_state(
         self, conn: AsyncConnection, event: RecordedEvent, row: dict[str, object]
     ) -> ActivityState:
         a = self.t.activities
-        row = {**row, "event_id": event.event_id, "stream_version": event.stream_version}
         stmt: sa.Insert | sa.Update
         if "kind" in row:
             stmt = insert(a).values(**row).on_conflict_do_nothing()
@@ -210,7 +185,7 @@ class ReadModels:
         ).first()
         if found is None:  # a correction overtook its recording: fail, the retry will find it
             raise LookupError(f"activity {row['activity_id']} not recorded yet; retry later")
-        return _activity(found)
+        return activity_state(found)
 
     async def activities_of_kind(
         self, conn: AsyncConnection, kind: str, tenant_id: str
@@ -220,7 +195,7 @@ class ReadModels:
         query = sa.select(a).where(a.c.kind == kind, sa.not_(a.c.retracted))
         if tenant_id != f.GLOBAL_TENANT:
             query = query.where(a.c.tenant_id == tenant_id)
-        return [_activity(r) for r in await conn.execute(query)]
+        return [activity_state(r) for r in await conn.execute(query)]
 
     # ---- emissions (compute's own log) -----------------------------------------------
 
@@ -237,7 +212,7 @@ class ReadModels:
     async def apply(self, event: RecordedEvent, conn: AsyncConnection) -> None:
         """Projection of compute's own events onto the current-emissions table."""
         payload = c.EVENTS.decode(event)
-        row = _emission_row(payload) | {
+        row = emission_row(payload) | {
             "tenant_id": event.tenant_id,
             "version": event.stream_version,
         }
@@ -250,7 +225,7 @@ def _kinds(kind: str | None) -> set[str]:
     return set() if kind is None else {kind}
 
 
-def _emission_row(payload: object) -> dict[str, object]:
+def emission_row(payload: object) -> dict[str, object]:
     if isinstance(payload, c.EmissionCalculated | c.EmissionRestated):
         em = payload.emission
         return {
@@ -279,21 +254,3 @@ def _emission_row(payload: object) -> dict[str, object]:
         "activity_kind": "",
         "country": "",
     }
-
-
-def _activity(row: sa.Row) -> ActivityState:  # type: ignore[type-arg]
-    return ActivityState(
-        activity_id=row.activity_id,
-        tenant_id=row.tenant_id,
-        kind=row.kind,
-        quantity=row.quantity,
-        unit=row.unit,
-        period_start=row.period_start,
-        period_end=row.period_end,
-        site=row.site,
-        region=row.region,
-        event_id=row.event_id,
-        stream_version=row.stream_version,
-        retracted=row.retracted,
-        attributes=dict(row.attributes or {}),
-    )

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contracts import factors as f
 from contracts import inventory as inv
-from kernel.consumer import Consumer, Subscription
+from kernel.consumer import Batched, Consumer, Subscription
 from kernel.endpoints import CallContext
 from kernel.events import DomainEvent
 from kernel.migrations import upgrade
@@ -60,9 +60,12 @@ class Stack:
                     return status
                 await asyncio.sleep(0.02)
 
-    async def until_factor(self, factor_id: str, version: int) -> None:
+    async def until_factor(self, factor_id: str, version: int, release: str = "") -> None:
+        """Compute's copy holds `version` of the factor (and has it in `release`, if given)."""
         fv = self.models.t.factors
         query = sa.select(fv.c.version).where(fv.c.factor_id == factor_id, fv.c.version == version)
+        if release:
+            query = query.where(sa.literal(release) == sa.any_(fv.c.releases))
         async with asyncio.timeout(8):
             while True:
                 async with self.compute.engine.connect() as conn:
@@ -90,7 +93,15 @@ async def stack(
     for relay in relays:
         await asyncio.wait_for(relay.active.wait(), 10)
     consumers = [
-        _consumer(engine, schemas["compute"], js, ns, "inventory", workflow.on_inventory_event),
+        # As compute runs: the inventory consumer hands over each batch's fresh events.
+        _consumer(
+            engine,
+            schemas["compute"],
+            js,
+            ns,
+            "inventory",
+            Batched(workflow.on_inventory_events),
+        ),
         _consumer(engine, schemas["compute"], js, ns, "factors", workflow.on_factor_event),
     ]
     tasks += [asyncio.create_task(c.run(stop)) for c in consumers]

@@ -18,4 +18,6 @@ async def test_the_compute_throughput_bench_runs_small(
     for run in results["runs"].values():
         assert sum(run["emitted"].values()) == 40
         assert run["emitted"]["EmissionCalculated"] == 40
-    assert set(results["ratio_cached_to_uncached"]) == {"activities_per_s", "activities_per_cpu_s"}
+    assert set(results["runs"]) == {"uncached", "cached", "batched"}
+    for ratios in ("ratio_cached_to_uncached", "ratio_batched_to_one_per_transaction"):
+        assert set(results[ratios]) == {"activities_per_s", "activities_per_cpu_s"}

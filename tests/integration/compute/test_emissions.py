@@ -16,18 +16,88 @@ import pytest
 from contracts import factors as f
 from contracts import inventory as inv
 from contracts.compute import EVENTS as COMPUTE_EVENTS
+from services.compute import activity_batch
 from services.compute.core import GridIntensities, Method, compute_emissions
 from services.compute.request_logs import batches
 from services.factors.defaults import cloud_release
 from tests.integration.compute.conftest import (
     CATALOGUE,
     LOG_CSV,
+    TENANT,
     Stack,
     electricity,
     received,
     upload,
     values,
 )
+
+
+async def test_activities_changed_within_one_batch_are_decided_in_order(
+    stack: Stack,
+) -> None:
+    await stack.record(
+        f.FactorPublished(factor_id="elec-fra", activity_kind="electricity",
+                          component="generation", values=values(0.035)),
+        "factor-elec-fra", CATALOGUE,
+    )  # fmt: skip
+    await stack.until_factor("elec-fra", 1)
+    ids = [uuid.uuid4() for _ in range(3)]
+    corrected = inv.ActivityCorrected(activity_id=ids[0], quantity=3, unit="MWh",
+        period_start=date(2024, 1, 1), period_end=date(2024, 2, 1), reason="bill")  # fmt: skip
+    news = [electricity(a, 2).to_new_event(f"activity-{a}", TENANT) for a in ids]
+    news += [corrected.to_new_event(f"activity-{ids[0]}", TENANT),
+             inv.ActivityRetracted(activity_id=ids[1], reason="duplicate")
+             .to_new_event(f"activity-{ids[1]}", TENANT)]  # fmt: skip
+    await stack.inventory.append(news)  # one append: relayed together, fetched together
+
+    await stack.until(ids[1], lambda s: s.status == "withdrawn")
+    fixed = await stack.until(ids[0], lambda s: s.version == 2)
+    assert fixed.emission is not None and fixed.emission.total.value == pytest.approx(105)
+    kinds = {}
+    for a in ids:
+        logged = await stack.compute.read_stream(f"emission-{a}")
+        kinds[a] = [(e.type, COMPUTE_EVENTS.decode(e).cause.kind) for e in logged]  # type: ignore[attr-defined]
+    assert kinds == {
+        ids[0]: [("EmissionCalculated", "activity_recorded"),
+                 ("EmissionRestated", "activity_corrected")],
+        ids[1]: [("EmissionCalculated", "activity_recorded"),
+                 ("EmissionWithdrawn", "activity_retracted")],
+        ids[2]: [("EmissionCalculated", "activity_recorded")],
+    }  # fmt: skip
+
+
+async def test_a_release_restates_every_activity_of_its_kind_in_chunked_upserts(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(activity_batch, "PROJECTED_PER_STATEMENT", 2)  # 5 rows: 3 statements
+    await stack.record(
+        f.FactorPublished(factor_id="elec-fra", activity_kind="electricity",
+                          component="generation", values=values(0.035)),
+        "factor-elec-fra", CATALOGUE,
+    )  # fmt: skip
+    await stack.until_factor("elec-fra", 1)
+    ids = [uuid.uuid4() for _ in range(5)]
+    await stack.inventory.append(
+        [electricity(a, 2).to_new_event(f"activity-{a}", TENANT) for a in ids]
+    )
+    for a in ids:
+        await stack.until(a, lambda s: s.status == "calculated")
+    await stack.record(
+        f.ReleasePublished(release_id="r1", name="ademe-base-empreinte", description="",
+                           members=[f.ReleaseMember(factor_id="elec-fra", version=1)]),
+        "release-r1", CATALOGUE,
+    )  # fmt: skip
+
+    for a in ids:
+        restated = await stack.until(a, lambda s: s.version == 2)
+        assert restated.emission is not None
+        assert restated.emission.lines[0].factor is not None
+        assert restated.emission.lines[0].factor.releases == ["ademe-base-empreinte"]
+        [_, last] = await stack.compute.read_stream(f"emission-{a}")
+        assert (last.type, last.payload["cause"]["kind"]) == (
+            "EmissionRestated",
+            "release_published",
+        )
 
 
 async def test_an_activity_gets_its_emission_then_restatements_then_withdrawal(
@@ -53,6 +123,9 @@ async def test_an_activity_gets_its_emission_then_restatements_then_withdrawal(
         "release-r1",
         CATALOGUE,
     )
+    # The activity and factor consumers are independent: an activity applied before the
+    # release would be computed from the catalogue, then restated by the release.
+    await stack.until_factor("elec-fra", 1, release="ademe-base-empreinte")
     a = uuid.uuid4()
     await stack.record(electricity(a, 2), f"activity-{a}")
     first = await stack.until(a, lambda s: s.status == "calculated")

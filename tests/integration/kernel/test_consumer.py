@@ -2,78 +2,29 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
-from collections.abc import AsyncIterator
 
-import pytest
-import sqlalchemy as sa
 from nats.aio.client import Client as NatsClient
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from kernel.consumer import Consumer, Subscription
+from kernel.consumer import Batched, Consumer, Subscription
 from kernel.envelope import NewEvent, RecordedEvent
-from kernel.migrations import upgrade
 from kernel.naming import dead_letter_stream, dead_letter_subject, events_stream, events_subject
-from kernel.relay import Relay
 from kernel.store import EventStore
-
-
-class Tally:
-    """A deliberately non-idempotent handler: applying an event twice would show."""
-
-    def __init__(self, schema: str) -> None:
-        self.schema = schema
-        self.seen: asyncio.Queue[RecordedEvent] = asyncio.Queue()
-
-    async def __call__(self, event: RecordedEvent, conn: AsyncConnection) -> None:
-        if event.payload.get("poison"):
-            raise ValueError(f"cannot count {event.payload['i']}: poisoned")
-        await conn.execute(
-            sa.text(f"UPDATE {self.schema}.tally SET n = n + 1, total = total + :i"),
-            {"i": event.payload["i"]},
-        )
-        await self.seen.put(event)
-
-    async def read(self, engine: AsyncEngine) -> tuple[int, int]:
-        async with engine.connect() as conn:
-            row = (await conn.execute(sa.text(f"SELECT n, total FROM {self.schema}.tally"))).one()
-            return int(row.n), int(row.total)
-
-
-@pytest.fixture
-async def tally(engine: AsyncEngine) -> Tally:
-    schema = f"c_{uuid.uuid4().hex[:10]}"
-    await upgrade(engine, schema)
-    async with engine.begin() as conn:
-        await conn.execute(sa.text(f"CREATE TABLE {schema}.tally (n int, total int)"))
-        await conn.execute(sa.text(f"INSERT INTO {schema}.tally VALUES (0, 0)"))
-    return Tally(schema)
-
-
-@pytest.fixture
-async def relayed(
-    store: EventStore, nats_client: NatsClient, namespace: str, service_name: str
-) -> AsyncIterator[EventStore]:
-    """The producer's log, relayed to JetStream for the whole test."""
-    stop = asyncio.Event()
-    relay = Relay(store, nats_client.jetstream(), namespace=namespace, service=service_name)
-    task = asyncio.create_task(relay.run(stop))
-    await asyncio.wait_for(relay.active.wait(), 10)
-    yield store
-    stop.set()
-    await task
+from tests.integration.kernel.conftest import Tally
 
 
 def make_consumer(
-    engine: AsyncEngine, tally: Tally, nats_client: NatsClient, namespace: str, service: str
-) -> Consumer:
+    engine: AsyncEngine, tally: Tally, nats_client: NatsClient, namespace: str, service: str,
+    *, batched: bool = False,
+) -> Consumer:  # fmt: skip
     subscription = Subscription(
         durable=f"{service}_tally",
         stream=events_stream(namespace, service),
         subjects=[events_subject(namespace, service, "Counted")],
     )
+    handler = Batched(tally.batch) if batched else tally
     return Consumer(
-        engine, tally.schema, nats_client.jetstream(), subscription, tally,
+        engine, tally.schema, nats_client.jetstream(), subscription, handler,
         namespace=namespace, max_attempts=3, backoff_s=(0.05,),
     )  # fmt: skip
 

@@ -1,0 +1,90 @@
+"""Compute's copy of inventory's activities: rows from activity events, states from rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from contracts import inventory as inv
+from kernel.envelope import RecordedEvent
+from services.compute.domain import ActivityState
+from services.compute.tables import ComputeTables
+
+
+def activity_row(event: RecordedEvent) -> dict[str, Any] | None:
+    """The columns an activity event sets (all of them for a recording); None for others."""
+    payload = inv.EVENTS.decode(event)
+    if isinstance(payload, inv.ActivityRecorded):
+        row: dict[str, Any] = {
+            "activity_id": payload.activity_id,
+            "tenant_id": event.tenant_id,
+            "kind": payload.kind,
+            "quantity": payload.quantity,
+            "unit": payload.unit,
+            "period_start": payload.period_start,
+            "period_end": payload.period_end,
+            "site": payload.site,
+            "region": payload.region,
+            "retracted": False,
+            "attributes": payload.attributes,
+        }
+    elif isinstance(payload, inv.ActivityCorrected):
+        row = {
+            "activity_id": payload.activity_id,
+            "quantity": payload.quantity,
+            "unit": payload.unit,
+            "period_start": payload.period_start,
+            "period_end": payload.period_end,
+        }
+    elif isinstance(payload, inv.ActivityRetracted):
+        row = {"activity_id": payload.activity_id, "retracted": True}
+    else:
+        return None
+    return row | {"event_id": event.event_id, "stream_version": event.stream_version}
+
+
+async def record_activities(
+    conn: AsyncConnection, tables: ComputeTables, recordings: Sequence[RecordedEvent]
+) -> list[ActivityState]:
+    """Copy many ActivityRecorded events in one insert; their states, in event order.
+
+    A redelivered recording inserts nothing (its row is there already) and reads it back.
+    """
+    if not recordings:
+        return []
+    a, rows = tables.activities, [_recording(event) for event in recordings]
+    stmt = insert(a).values(rows).on_conflict_do_nothing().returning(*a.c)
+    found = {r.activity_id: r for r in await conn.execute(stmt)}
+    missing = [row["activity_id"] for row in rows if row["activity_id"] not in found]
+    if missing:
+        query = sa.select(a).where(a.c.activity_id.in_(missing))
+        found |= {r.activity_id: r for r in await conn.execute(query)}
+    return [activity_state(found[row["activity_id"]]) for row in rows]
+
+
+def _recording(event: RecordedEvent) -> dict[str, Any]:
+    row = activity_row(event)
+    assert row is not None and "kind" in row, f"{event.type} is not a recording"
+    return row
+
+
+def activity_state(row: sa.Row[Any]) -> ActivityState:
+    return ActivityState(
+        activity_id=row.activity_id,
+        tenant_id=row.tenant_id,
+        kind=row.kind,
+        quantity=row.quantity,
+        unit=row.unit,
+        period_start=row.period_start,
+        period_end=row.period_end,
+        site=row.site,
+        region=row.region,
+        event_id=row.event_id,
+        stream_version=row.stream_version,
+        retracted=row.retracted,
+        attributes=dict(row.attributes or {}),
+    )

@@ -1,0 +1,122 @@
+"""The consumer's batch path: one transaction per fetched batch, exactly once all the same."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from kernel.consumer import Consumer
+from kernel.envelope import RecordedEvent
+from kernel.naming import dead_letter_subject, events_subject
+from kernel.store import EventStore
+from tests.integration.kernel.conftest import Tally
+from tests.integration.kernel.test_consumer import (
+    counted,
+    make_consumer,
+    wait_for_dead_letter,
+    wait_until_acked,
+)
+
+
+async def fetch_all(nats_client: NatsClient, consumer: Consumer, count: int) -> list[Msg]:
+    """`count` messages of the consumer's durable, fetched without handling them."""
+    await consumer._ensure_dead_letter_stream()
+    sub = await nats_client.jetstream().pull_subscribe_bind(
+        durable=await consumer._ensure_consumer(), stream=consumer.subscription.stream
+    )
+    messages: list[Msg] = []
+    while len(messages) < count:  # a fetch may return fewer than asked for
+        messages += await sub.fetch(count - len(messages), timeout=10)
+    await sub.unsubscribe()
+    return messages
+
+
+async def test_a_batch_is_given_to_a_batch_handler_in_one_call_in_order(
+    engine: AsyncEngine, relayed: EventStore, tally: Tally, nats_client: NatsClient,
+    namespace: str, service_name: str,
+) -> None:  # fmt: skip
+    await relayed.append([counted(i) for i in range(1, 6)])
+    consumer = make_consumer(engine, tally, nats_client, namespace, service_name, batched=True)
+    messages = await fetch_all(nats_client, consumer, 5)
+
+    await consumer.handle_batch(messages)
+    await wait_until_acked(nats_client, consumer)
+
+    assert tally.batches == [[1, 2, 3, 4, 5]]
+    assert await tally.read(engine) == (5, 15)
+
+
+async def test_a_poisoned_message_in_a_batch_is_dead_lettered_and_the_others_applied_once(
+    engine: AsyncEngine, relayed: EventStore, tally: Tally, nats_client: NatsClient,
+    namespace: str, service_name: str, stop: asyncio.Event,
+) -> None:  # fmt: skip
+    await relayed.append([counted(1), counted(2), counted(3, poison=True), counted(4)])
+    consumer = make_consumer(engine, tally, nats_client, namespace, service_name, batched=True)
+    await consumer.handle_batch(await fetch_all(nats_client, consumer, 4))  # batch, then 1 by 1
+
+    task = asyncio.create_task(consumer.run(stop))  # the poison's retries, then dead letter
+    js = nats_client.jetstream()
+    dead = await wait_for_dead_letter(
+        js, namespace, dead_letter_subject(namespace, consumer.subscription.durable)
+    )
+    await wait_until_acked(nats_client, consumer)
+    stop.set()
+    await task
+
+    assert await tally.read(engine) == (3, 7)
+    assert tally.batches[0] == [1, 2, 3, 4]  # tried together first, rolled back whole
+    assert [1, 2, 3, 4] not in tally.batches[1:]
+    assert json.loads(dead.data)["payload"] == {"i": 3, "poison": True}
+    assert dead.headers is not None and dead.headers["Empreinte-Attempts"] == "3"
+
+
+async def test_a_batch_redelivered_after_part_of_it_committed_applies_only_the_rest(
+    engine: AsyncEngine, relayed: EventStore, tally: Tally, nats_client: NatsClient,
+    namespace: str, service_name: str,
+) -> None:  # fmt: skip
+    await relayed.append([counted(i) for i in range(1, 6)])
+    consumer = make_consumer(engine, tally, nats_client, namespace, service_name, batched=True)
+    first = await fetch_all(nats_client, consumer, 5)
+    for msg in (first[0], first[2]):  # committed, then the process died before any ack
+        await consumer._apply(RecordedEvent.from_json(json.loads(msg.data)))
+    for msg in first:
+        await msg.nak()
+    tally.batches.clear()
+
+    await consumer.handle_batch(await fetch_all(nats_client, consumer, 5))
+    await wait_until_acked(nats_client, consumer)
+
+    assert tally.batches == [[2, 4, 5]]
+    assert await tally.read(engine) == (5, 15)
+
+
+async def test_two_replicas_on_one_durable_apply_nothing_twice(
+    engine: AsyncEngine, relayed: EventStore, tally: Tally, nats_client: NatsClient,
+    namespace: str, service_name: str, stop: asyncio.Event,
+) -> None:  # fmt: skip
+    recorded = await relayed.append([counted(i) for i in range(1, 201)])
+    # Each event also replayed under another message id: both replicas may hold one at once.
+    js = nats_client.jetstream()
+    for event in recorded:
+        await js.publish(
+            events_subject(namespace, service_name, "Counted"),
+            json.dumps(event.to_json()).encode(),
+            headers={"Nats-Msg-Id": f"replay-{event.event_id}"},
+        )
+    replicas = [
+        make_consumer(engine, tally, nats_client, namespace, service_name, batched=True)
+        for _ in range(2)
+    ]
+    tasks = [asyncio.create_task(replica.run(stop)) for replica in replicas]
+    for _ in range(200):
+        await asyncio.wait_for(tally.seen.get(), 20)
+    await wait_until_acked(nats_client, replicas[0])
+    stop.set()
+    await asyncio.gather(*tasks)
+
+    assert await tally.read(engine) == (200, sum(range(1, 201)))
+    assert tally.seen.empty()
