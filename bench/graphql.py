@@ -8,9 +8,13 @@ waits until reporting has taken in every one, then sends the dashboard query (fo
 a year by scope and by post) from N concurrent clients for S seconds: over HTTP to the
 gateway (httpx), then as the same two requests over NATS to reporting. The gateway's
 overhead is the ratio of the two, measured in the same run. Writes bench/results/graphql.json.
-The paths take turns (`--rounds`), as the machine may be shared and its load moves.
-Run: `python -m bench.graphql [--quick] [--clients 50] [--seconds 30] [--copies 20]
-[--rounds 3]`.
+A third path sends the same two requests over NATS as known at the current position
+(`as_of.position`), which reporting answers from the ledger (every version, as any past
+position), not from its tables of the ledger as known now: the gain of those, in the same
+run (`--no-ledger` leaves it out). The paths take turns (`--rounds`), as the machine may be
+shared and its load moves. Each run also records the CPU the bench client and each backend
+process used. Run: `python -m bench.graphql [--quick] [--clients 50] [--seconds 30]
+[--copies 20] [--rounds 3] [--no-ledger]`.
 """
 
 from __future__ import annotations
@@ -55,8 +59,9 @@ class Mode:
     clients: int
     seconds: float
     copies: int  # of the demo company's activities, each on its own sites
-    rounds: int  # the two paths take turns, so that both see the same (shared) machine
+    rounds: int  # the paths take turns, so that all see the same (shared) machine
     name: str = "graphql"
+    ledger: bool = True  # also measure the ledger path (as known at a position)
 
 
 QUICK = Mode(clients=4, seconds=2, copies=1, rounds=1, name="graphql_quick")
@@ -71,6 +76,7 @@ class Run:
     elapsed: float = 0.0
     machine_cpu_percent: float = 0.0
     client_cpu: float = 0.0  # this process's CPU seconds: the load generator's own cost
+    processes_cpu: dict[str, float] = field(default_factory=dict)  # backend, by process
 
     def summary(self) -> dict[str, float]:
         ms = np.asarray(self.seconds) * 1000
@@ -78,7 +84,24 @@ class Run:
         return {"p50_ms": float(p50), "p95_ms": float(p95), "p99_ms": float(p99),
                 "requests": len(ms), "requests_per_s": rate(len(ms), self.elapsed),
                 "machine_cpu_percent": self.machine_cpu_percent,
-                "client_cpu_percent": 100 * self.client_cpu / self.elapsed}  # fmt: skip
+                "client_cpu_percent": 100 * self.client_cpu / self.elapsed,
+                **{f"{name}_cpu_percent": 100 * cpu / self.elapsed
+                   for name, cpu in sorted(self.processes_cpu.items())}}  # fmt: skip
+
+
+def backend_cpu() -> dict[str, float]:
+    """CPU seconds so far of each backend process this bench started, by its name (the
+    service, or "gateway"), PostgreSQL and NATS left out (not our children)."""
+    found: dict[str, float] = {}
+    for child in psutil.Process().children(recursive=True):
+        try:
+            argv, times = child.cmdline(), child.cpu_times()
+        except psutil.Error:  # gone meanwhile
+            continue
+        if "run" in argv[:-1]:
+            name = "gateway" if "gateway" in argv else argv[argv.index("run") + 1]
+            found[name] = found.get(name, 0.0) + times.user + times.system
+    return found
 
 
 async def drive(clients: int, seconds: float, one: Callable[[], Awaitable[None]]) -> Run:
@@ -91,10 +114,11 @@ async def drive(clients: int, seconds: float, one: Callable[[], Awaitable[None]]
             run.seconds.append(time.perf_counter() - started)
 
     psutil.cpu_percent()  # starts the machine-wide measure
-    began, cpu = time.perf_counter(), time.process_time()
+    began, cpu, backend = time.perf_counter(), time.process_time(), backend_cpu()
     await asyncio.gather(*(client() for _ in range(clients)))
     run.elapsed, run.machine_cpu_percent = time.perf_counter() - began, psutil.cpu_percent()
     run.client_cpu = time.process_time() - cpu
+    run.processes_cpu = {k: v - backend.get(k, 0.0) for k, v in backend_cpu().items()}
     return run
 
 
@@ -103,7 +127,8 @@ def merged(runs: list[Run]) -> Run:
     elapsed = sum(r.elapsed for r in runs)
     machine = sum(r.machine_cpu_percent * r.elapsed for r in runs) / elapsed
     samples = [s for r in runs for s in r.seconds]
-    return Run(samples, elapsed, machine, sum(r.client_cpu for r in runs))
+    processes = {k: sum(r.processes_cpu.get(k, 0.0) for r in runs) for k in runs[0].processes_cpu}
+    return Run(samples, elapsed, machine, sum(r.client_cpu for r in runs), processes)
 
 
 async def measured(mode: Mode, one: Callable[[], Awaitable[None]]) -> Run:
@@ -122,11 +147,15 @@ def through_gateway(http: httpx.AsyncClient) -> Callable[[], Awaitable[None]]:
     return one
 
 
-def straight_to_reporting(client: ServiceClient) -> Callable[[], Awaitable[None]]:
-    """The two footprints the dashboard asks for, concurrently, as the gateway sends them."""
+def straight_to_reporting(
+    client: ServiceClient, position: int | None = None
+) -> Callable[[], Awaitable[None]]:
+    """The two footprints the dashboard asks for, concurrently, as the gateway sends them;
+    as known now, or at `position` (reporting then answers from the ledger)."""
     ctx = CallContext(tenant_id=ORG, role="viewer")
     filters = {"period_start": PERIOD["periodStart"], "period_end": PERIOD["periodEnd"]}
-    asks = [r.Footprint.model_validate({"filters": filters, "group_by": [g]})
+    as_of = {"position": position}
+    asks = [r.Footprint.model_validate({"filters": filters, "group_by": [g], "as_of": as_of})
             for g in ("scope", "post")]  # fmt: skip
 
     async def one() -> None:
@@ -202,13 +231,18 @@ async def compare(stack: Stack, key: str, mode: Mode) -> dict[str, Any]:
     headers = {"X-API-Key": key}
     client = ServiceClient(stack.nc, stack.settings.namespace, timeout=60)
     turn = Mode(mode.clients, mode.seconds / mode.rounds, mode.copies, 1)
-    runs: dict[str, list[Run]] = {"gateway": [], "nats": []}
+    position = await current_position(client)
+    runs: dict[str, list[Run]] = {"gateway": [], "nats": [], "nats_ledger": []}
     async with httpx.AsyncClient(base_url=stack.url, headers=headers, limits=limits,
                                  timeout=60) as http:  # fmt: skip
         for _ in range(mode.rounds):
             runs["gateway"].append(await measured(turn, through_gateway(http)))
             runs["nats"].append(await measured(turn, straight_to_reporting(client)))
+            if mode.ledger:
+                ledger = straight_to_reporting(client, position)
+                runs["nats_ledger"].append(await measured(turn, ledger))
     gateway, nats = (merged(runs[path]).summary() for path in ("gateway", "nats"))
+    ledger_path = merged(runs["nats_ledger"]).summary() if mode.ledger else None
     overhead = {
         "p95_ratio": gateway["p95_ms"] / nats["p95_ms"],
         "throughput_ratio": nats["requests_per_s"] / gateway["requests_per_s"],
@@ -219,7 +253,22 @@ async def compare(stack: Stack, key: str, mode: Mode) -> dict[str, Any]:
         "p95_met": gateway["p95_ms"] <= GOAL_P95_MS,
         "overhead_met": overhead["p95_ratio"] <= GOAL_OVERHEAD,
     }
-    return {"gateway": gateway, "nats": nats, "overhead": overhead, "goal": goal}
+    found = {"gateway": gateway, "nats": nats, "overhead": overhead, "goal": goal}
+    if ledger_path is not None:
+        found["nats_ledger"] = ledger_path
+        found["now_against_ledger"] = {
+            "p95_ratio": ledger_path["p95_ms"] / nats["p95_ms"],
+            "throughput_ratio": nats["requests_per_s"] / ledger_path["requests_per_s"],
+        }
+    return found
+
+
+async def current_position(client: ServiceClient) -> int:
+    """The position reporting's answers are complete up to, once the load has settled."""
+    ctx = CallContext(tenant_id=ORG, role="viewer")
+    filters = {"period_start": PERIOD["periodStart"], "period_end": PERIOD["periodEnd"]}
+    ask = r.Footprint.model_validate({"filters": filters})
+    return (await client.call(r.FOOTPRINT, ask, ctx)).position
 
 
 async def main(mode: Mode) -> dict[str, Any]:
@@ -249,6 +298,7 @@ def _mode(args: argparse.Namespace) -> Mode:
         copies=args.copies or chosen.copies,
         rounds=args.rounds or chosen.rounds,
         name=chosen.name,
+        ledger=not args.no_ledger,
     )
 
 
@@ -259,6 +309,7 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float)
     parser.add_argument("--copies", type=int)
     parser.add_argument("--rounds", type=int)
+    parser.add_argument("--no-ledger", action="store_true", help="leave the ledger path out")
     mode = _mode(parser.parse_args())
     results = asyncio.run(main(mode))
     print(json.dumps(results, indent=2))

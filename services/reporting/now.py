@@ -136,15 +136,19 @@ class Answers:
 
     async def footprint(self, tenant_id: str, request: r.Footprint) -> r.FootprintAnswer:
         key = (tenant_id, request.model_dump_json())
+        kept = self._kept.get(key)
+        if kept is not None:
+            async with self.engine.connect() as conn:  # one statement, no transaction around
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                latest = await head(conn, self.schema, tenant_id)
+            if kept[0] == latest.stamp:
+                self._kept.move_to_end(key)
+                return kept[1].model_copy(update={"position": latest.position})
         async with self.engine.connect() as conn:
             conn = await conn.execution_options(isolation_level="REPEATABLE READ")
-            now = await head(conn, self.schema, tenant_id)
-            kept = self._kept.get(key)
-            if kept is not None and kept[0] == now.stamp:
-                self._kept.move_to_end(key)
-                return kept[1].model_copy(update={"position": now.position})
-            answer = await footprint(conn, self.schema, tenant_id, request, now.position)
-        self._keep(key, now.stamp, answer)
+            latest = await head(conn, self.schema, tenant_id)
+            answer = await footprint(conn, self.schema, tenant_id, request, latest.position)
+        self._keep(key, latest.stamp, answer)
         return answer
 
     def _keep(self, key: tuple[str, str], stamp: Stamp, answer: r.FootprintAnswer) -> None:
