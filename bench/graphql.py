@@ -226,21 +226,24 @@ async def admin_key(settings: Settings) -> str:
 
 
 async def compare(stack: Stack, key: str, mode: Mode) -> dict[str, Any]:
-    """The dashboard through the gateway, then straight to reporting, in this run."""
+    """The dashboard through the gateway, then straight to reporting (as known now, then
+    from the ledger), in this run."""
     limits = httpx.Limits(max_connections=mode.clients, max_keepalive_connections=mode.clients)
     headers = {"X-API-Key": key}
     client = ServiceClient(stack.nc, stack.settings.namespace, timeout=60)
     turn = Mode(mode.clients, mode.seconds / mode.rounds, mode.copies, 1)
     position = await current_position(client)
     runs: dict[str, list[Run]] = {"gateway": [], "nats": [], "nats_ledger": []}
-    async with httpx.AsyncClient(base_url=stack.url, headers=headers, limits=limits,
-                                 timeout=60) as http:  # fmt: skip
-        for _ in range(mode.rounds):
+    for _ in range(mode.rounds):
+        # fresh connections each turn: the server closes those idle for 5 s meanwhile, and
+        # one closing just as it is reused fails the request (httpx.ReadError)
+        async with httpx.AsyncClient(base_url=stack.url, headers=headers, limits=limits,
+                                     timeout=60) as http:  # fmt: skip
             runs["gateway"].append(await measured(turn, through_gateway(http)))
-            runs["nats"].append(await measured(turn, straight_to_reporting(client)))
-            if mode.ledger:
-                ledger = straight_to_reporting(client, position)
-                runs["nats_ledger"].append(await measured(turn, ledger))
+        runs["nats"].append(await measured(turn, straight_to_reporting(client)))
+        if mode.ledger:
+            ledger = straight_to_reporting(client, position)
+            runs["nats_ledger"].append(await measured(turn, ledger))
     gateway, nats = (merged(runs[path]).summary() for path in ("gateway", "nats"))
     ledger_path = merged(runs["nats_ledger"]).summary() if mode.ledger else None
     overhead = {

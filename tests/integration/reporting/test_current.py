@@ -21,7 +21,7 @@ from kernel.envelope import RecordedEvent
 from kernel.events import DomainEvent
 from kernel.migrations import upgrade
 from kernel.store import EventStore
-from services.reporting import now, queries
+from services.reporting import current, now, queries
 from services.reporting.projections import EmissionVersions
 from services.reporting.rebuild import rebuild
 from services.reporting.tables import reporting_tables
@@ -256,3 +256,42 @@ async def _damage(engine: AsyncEngine, figures: sa.Table) -> None:
 def _at(request: r.Footprint, position: int) -> r.Footprint:
     """The same request on the ledger path: as known at a position."""
     return request.model_copy(update={"as_of": r.AsOf(position=position)})
+
+
+def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _nodes(child)
+
+
+async def test_following_the_watermark_reads_by_key_whatever_the_table_size(
+    engine: AsyncEngine,
+) -> None:
+    schema = f"rep_{uuid.uuid4().hex[:8]}"
+    await upgrade(engine, schema, MIGRATIONS)
+    lines = '[{"scope": 1, "component": "combustion", "kg": {"value": 1, "min": 1, "max": 1}}]'
+    async with engine.begin() as conn:  # 20,000 sources at the watermark, then one more
+        await conn.execute(sa.text(
+            f'INSERT INTO "{schema}".emission_versions (compute_position, compute_event_id, '
+            "event_type, recorded_at, tenant_id, source_id, source_kind, status, activity_kind, "
+            "post, site, country, period_start, period_end, lines) SELECT n, gen_random_uuid(), "
+            "'EmissionCalculated', now(), 'acme', gen_random_uuid(), 'activity', 'calculated', "
+            f"'electricity', 'offices', 'hq', 'FRA', '2024-01-01', '2024-02-01', '{lines}' "
+            "FROM generate_series(1, 20001) AS n"
+        ))  # fmt: skip
+        await current.follow(conn, schema, 0, 20000)
+        for table in (
+            "emission_versions",
+            *(t.name for t in reporting_tables(schema).current.tables),
+        ):
+            await conn.execute(sa.text(f'ANALYZE "{schema}".{table}'))
+        plans = []
+        for statement in current.follow_statements(schema):
+            explain = sa.text(f"EXPLAIN (FORMAT JSON) {statement.text}")
+            [[found]] = (await conn.execute(explain, {"start": 20000, "end": 20001})).all()
+            plans.append(found[0]["Plan"])
+        figures = await conn.execute(sa.text(f'SELECT count(*) FROM "{schema}".current_figures'))
+    assert figures.scalar_one() == 20000
+    for plan in plans:
+        assert not [n for n in _nodes(plan) if n["Node Type"] == "Seq Scan"]
+        assert plan["Total Cost"] < 1000  # no JIT compilation per event either
