@@ -128,11 +128,13 @@ async def footprint(
 
 
 class Answers:
-    """Footprints as known now, the last `size` asked kept with the stamp they were read at."""
+    """Footprints as known now, the last asked kept with the stamp they were read at, up to
+    `budget` groups in all (the oldest asked go first; a bigger answer is not kept)."""
 
-    def __init__(self, engine: AsyncEngine, schema: str, size: int = 512) -> None:
-        self.engine, self.schema, self.size = engine, schema, size
+    def __init__(self, engine: AsyncEngine, schema: str, budget: int = 50_000) -> None:
+        self.engine, self.schema, self.budget = engine, schema, budget
         self._kept: OrderedDict[tuple[str, str], tuple[Stamp, r.FootprintAnswer]] = OrderedDict()
+        self._groups = 0
 
     async def footprint(self, tenant_id: str, request: r.Footprint) -> r.FootprintAnswer:
         key = (tenant_id, request.model_dump_json())
@@ -152,7 +154,14 @@ class Answers:
         return answer
 
     def _keep(self, key: tuple[str, str], stamp: Stamp, answer: r.FootprintAnswer) -> None:
+        self._forget(key)
+        if len(answer.groups) > self.budget:
+            return
         self._kept[key] = (stamp, answer)
-        self._kept.move_to_end(key)
-        while len(self._kept) > self.size:
-            self._kept.popitem(last=False)
+        self._groups += len(answer.groups)
+        while self._groups > self.budget:
+            self._forget(next(iter(self._kept)))
+
+    def _forget(self, key: tuple[str, str]) -> None:
+        if (kept := self._kept.pop(key, None)) is not None:
+            self._groups -= len(kept[1].groups)
