@@ -14,13 +14,15 @@ position), not from its tables of the ledger as known now: the gain of those, in
 run (`--no-ledger` leaves it out). The paths take turns (`--rounds`), as the machine may be
 shared and its load moves. Each run also records the CPU the bench client and each backend
 process used. Run: `python -m bench.graphql [--quick] [--clients 50] [--seconds 30]
-[--copies 20] [--rounds 3] [--no-ledger]`.
+[--copies 20] [--rounds 3] [--no-ledger]`; with more than one client, the same comparison
+follows with one client (`one_client`: latency with nothing queued).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import secrets
@@ -288,6 +290,9 @@ async def main(mode: Mode) -> dict[str, Any]:
                 key = await admin_key(settings)
                 recorded = await loaded(stack, key, mode.copies)
                 figures = await compare(stack, key, mode)
+                if mode.clients > 1:  # the latency of one dashboard, nothing queued
+                    one = dataclasses.replace(mode, clients=1)
+                    figures["one_client"] = await compare(stack, key, one)
     load = {"cpus": os.cpu_count(), "loadavg_before": before, "loadavg_after": os.getloadavg()}
     return {"mode": {"clients": mode.clients, "seconds": mode.seconds, "rounds": mode.rounds},
             "activities": recorded, **figures, "machine_load": load}  # fmt: skip
