@@ -79,12 +79,15 @@ class Run:
     machine_cpu_percent: float = 0.0
     client_cpu: float = 0.0  # this process's CPU seconds: the load generator's own cost
     processes_cpu: dict[str, float] = field(default_factory=dict)  # backend, by process
+    # connections the gateway dropped (seen under heavy machine load: httpx.ReadError)
+    dropped: int = 0
 
     def summary(self) -> dict[str, float]:
         ms = np.asarray(self.seconds) * 1000
         p50, p95, p99 = np.percentile(ms, [50, 95, 99])
         return {"p50_ms": float(p50), "p95_ms": float(p95), "p99_ms": float(p99),
                 "requests": len(ms), "requests_per_s": rate(len(ms), self.elapsed),
+                "dropped_connections": self.dropped,
                 "machine_cpu_percent": self.machine_cpu_percent,
                 "client_cpu_percent": 100 * self.client_cpu / self.elapsed,
                 **{f"{name}_cpu_percent": 100 * cpu / self.elapsed
@@ -112,7 +115,11 @@ async def drive(clients: int, seconds: float, one: Callable[[], Awaitable[None]]
 
     async def client() -> None:
         while (started := time.perf_counter()) < deadline:
-            await one()
+            try:
+                await one()
+            except httpx.TransportError:  # counted and reported, never timed as an answer
+                run.dropped += 1
+                continue
             run.seconds.append(time.perf_counter() - started)
 
     psutil.cpu_percent()  # starts the machine-wide measure
@@ -130,7 +137,8 @@ def merged(runs: list[Run]) -> Run:
     machine = sum(r.machine_cpu_percent * r.elapsed for r in runs) / elapsed
     samples = [s for r in runs for s in r.seconds]
     processes = {k: sum(r.processes_cpu.get(k, 0.0) for r in runs) for k in runs[0].processes_cpu}
-    return Run(samples, elapsed, machine, sum(r.client_cpu for r in runs), processes)
+    dropped = sum(r.dropped for r in runs)
+    return Run(samples, elapsed, machine, sum(r.client_cpu for r in runs), processes, dropped)
 
 
 async def measured(mode: Mode, one: Callable[[], Awaitable[None]]) -> Run:
