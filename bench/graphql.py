@@ -8,15 +8,21 @@ waits until reporting has taken in every one, then sends the dashboard query (fo
 a year by scope and by post) from N concurrent clients for S seconds: over HTTP to the
 gateway (httpx), then as the same two requests over NATS to reporting. The gateway's
 overhead is the ratio of the two, measured in the same run. Writes bench/results/graphql.json.
-The paths take turns (`--rounds`), as the machine may be shared and its load moves.
-Run: `python -m bench.graphql [--quick] [--clients 50] [--seconds 30] [--copies 20]
-[--rounds 3]`.
+A third path sends the same two requests over NATS as known at the current position
+(`as_of.position`), which reporting answers from the ledger (every version, as any past
+position), not from its tables of the ledger as known now: the gain of those, in the same
+run (`--no-ledger` leaves it out). The paths take turns (`--rounds`), as the machine may be
+shared and its load moves. Each run also records the CPU the bench client and each backend
+process used. Run: `python -m bench.graphql [--quick] [--clients 50] [--seconds 30]
+[--copies 20] [--rounds 3] [--no-ledger]`; with more than one client, the same comparison
+follows with one client (`one_client`: latency with nothing queued).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import secrets
@@ -55,8 +61,9 @@ class Mode:
     clients: int
     seconds: float
     copies: int  # of the demo company's activities, each on its own sites
-    rounds: int  # the two paths take turns, so that both see the same (shared) machine
+    rounds: int  # the paths take turns, so that all see the same (shared) machine
     name: str = "graphql"
+    ledger: bool = True  # also measure the ledger path (as known at a position)
 
 
 QUICK = Mode(clients=4, seconds=2, copies=1, rounds=1, name="graphql_quick")
@@ -71,14 +78,35 @@ class Run:
     elapsed: float = 0.0
     machine_cpu_percent: float = 0.0
     client_cpu: float = 0.0  # this process's CPU seconds: the load generator's own cost
+    processes_cpu: dict[str, float] = field(default_factory=dict)  # backend, by process
+    # connections the gateway dropped (seen under heavy machine load: httpx.ReadError)
+    dropped: int = 0
 
     def summary(self) -> dict[str, float]:
         ms = np.asarray(self.seconds) * 1000
         p50, p95, p99 = np.percentile(ms, [50, 95, 99])
         return {"p50_ms": float(p50), "p95_ms": float(p95), "p99_ms": float(p99),
                 "requests": len(ms), "requests_per_s": rate(len(ms), self.elapsed),
+                "dropped_connections": self.dropped,
                 "machine_cpu_percent": self.machine_cpu_percent,
-                "client_cpu_percent": 100 * self.client_cpu / self.elapsed}  # fmt: skip
+                "client_cpu_percent": 100 * self.client_cpu / self.elapsed,
+                **{f"{name}_cpu_percent": 100 * cpu / self.elapsed
+                   for name, cpu in sorted(self.processes_cpu.items())}}  # fmt: skip
+
+
+def backend_cpu() -> dict[str, float]:
+    """CPU seconds so far of each backend process this bench started, by its name (the
+    service, or "gateway"), PostgreSQL and NATS left out (not our children)."""
+    found: dict[str, float] = {}
+    for child in psutil.Process().children(recursive=True):
+        try:
+            argv, times = child.cmdline(), child.cpu_times()
+        except psutil.Error:  # gone meanwhile
+            continue
+        if "run" in argv[:-1]:
+            name = "gateway" if "gateway" in argv else argv[argv.index("run") + 1]
+            found[name] = found.get(name, 0.0) + times.user + times.system
+    return found
 
 
 async def drive(clients: int, seconds: float, one: Callable[[], Awaitable[None]]) -> Run:
@@ -87,14 +115,19 @@ async def drive(clients: int, seconds: float, one: Callable[[], Awaitable[None]]
 
     async def client() -> None:
         while (started := time.perf_counter()) < deadline:
-            await one()
+            try:
+                await one()
+            except httpx.TransportError:  # counted and reported, never timed as an answer
+                run.dropped += 1
+                continue
             run.seconds.append(time.perf_counter() - started)
 
     psutil.cpu_percent()  # starts the machine-wide measure
-    began, cpu = time.perf_counter(), time.process_time()
+    began, cpu, backend = time.perf_counter(), time.process_time(), backend_cpu()
     await asyncio.gather(*(client() for _ in range(clients)))
     run.elapsed, run.machine_cpu_percent = time.perf_counter() - began, psutil.cpu_percent()
     run.client_cpu = time.process_time() - cpu
+    run.processes_cpu = {k: v - backend.get(k, 0.0) for k, v in backend_cpu().items()}
     return run
 
 
@@ -103,7 +136,9 @@ def merged(runs: list[Run]) -> Run:
     elapsed = sum(r.elapsed for r in runs)
     machine = sum(r.machine_cpu_percent * r.elapsed for r in runs) / elapsed
     samples = [s for r in runs for s in r.seconds]
-    return Run(samples, elapsed, machine, sum(r.client_cpu for r in runs))
+    processes = {k: sum(r.processes_cpu.get(k, 0.0) for r in runs) for k in runs[0].processes_cpu}
+    dropped = sum(r.dropped for r in runs)
+    return Run(samples, elapsed, machine, sum(r.client_cpu for r in runs), processes, dropped)
 
 
 async def measured(mode: Mode, one: Callable[[], Awaitable[None]]) -> Run:
@@ -122,11 +157,15 @@ def through_gateway(http: httpx.AsyncClient) -> Callable[[], Awaitable[None]]:
     return one
 
 
-def straight_to_reporting(client: ServiceClient) -> Callable[[], Awaitable[None]]:
-    """The two footprints the dashboard asks for, concurrently, as the gateway sends them."""
+def straight_to_reporting(
+    client: ServiceClient, position: int | None = None
+) -> Callable[[], Awaitable[None]]:
+    """The two footprints the dashboard asks for, concurrently, as the gateway sends them;
+    as known now, or at `position` (reporting then answers from the ledger)."""
     ctx = CallContext(tenant_id=ORG, role="viewer")
     filters = {"period_start": PERIOD["periodStart"], "period_end": PERIOD["periodEnd"]}
-    asks = [r.Footprint.model_validate({"filters": filters, "group_by": [g]})
+    as_of = {"position": position}
+    asks = [r.Footprint.model_validate({"filters": filters, "group_by": [g], "as_of": as_of})
             for g in ("scope", "post")]  # fmt: skip
 
     async def one() -> None:
@@ -197,18 +236,26 @@ async def admin_key(settings: Settings) -> str:
 
 
 async def compare(stack: Stack, key: str, mode: Mode) -> dict[str, Any]:
-    """The dashboard through the gateway, then straight to reporting, in this run."""
+    """The dashboard through the gateway, then straight to reporting (as known now, then
+    from the ledger), in this run."""
     limits = httpx.Limits(max_connections=mode.clients, max_keepalive_connections=mode.clients)
     headers = {"X-API-Key": key}
     client = ServiceClient(stack.nc, stack.settings.namespace, timeout=60)
     turn = Mode(mode.clients, mode.seconds / mode.rounds, mode.copies, 1)
-    runs: dict[str, list[Run]] = {"gateway": [], "nats": []}
-    async with httpx.AsyncClient(base_url=stack.url, headers=headers, limits=limits,
-                                 timeout=60) as http:  # fmt: skip
-        for _ in range(mode.rounds):
+    position = await current_position(client)
+    runs: dict[str, list[Run]] = {"gateway": [], "nats": [], "nats_ledger": []}
+    for _ in range(mode.rounds):
+        # fresh connections each turn: the server closes those idle for 5 s meanwhile, and
+        # one closing just as it is reused fails the request (httpx.ReadError)
+        async with httpx.AsyncClient(base_url=stack.url, headers=headers, limits=limits,
+                                     timeout=60) as http:  # fmt: skip
             runs["gateway"].append(await measured(turn, through_gateway(http)))
-            runs["nats"].append(await measured(turn, straight_to_reporting(client)))
+        runs["nats"].append(await measured(turn, straight_to_reporting(client)))
+        if mode.ledger:
+            ledger = straight_to_reporting(client, position)
+            runs["nats_ledger"].append(await measured(turn, ledger))
     gateway, nats = (merged(runs[path]).summary() for path in ("gateway", "nats"))
+    ledger_path = merged(runs["nats_ledger"]).summary() if mode.ledger else None
     overhead = {
         "p95_ratio": gateway["p95_ms"] / nats["p95_ms"],
         "throughput_ratio": nats["requests_per_s"] / gateway["requests_per_s"],
@@ -219,7 +266,22 @@ async def compare(stack: Stack, key: str, mode: Mode) -> dict[str, Any]:
         "p95_met": gateway["p95_ms"] <= GOAL_P95_MS,
         "overhead_met": overhead["p95_ratio"] <= GOAL_OVERHEAD,
     }
-    return {"gateway": gateway, "nats": nats, "overhead": overhead, "goal": goal}
+    found = {"gateway": gateway, "nats": nats, "overhead": overhead, "goal": goal}
+    if ledger_path is not None:
+        found["nats_ledger"] = ledger_path
+        found["now_against_ledger"] = {
+            "p95_ratio": ledger_path["p95_ms"] / nats["p95_ms"],
+            "throughput_ratio": nats["requests_per_s"] / ledger_path["requests_per_s"],
+        }
+    return found
+
+
+async def current_position(client: ServiceClient) -> int:
+    """The position reporting's answers are complete up to, once the load has settled."""
+    ctx = CallContext(tenant_id=ORG, role="viewer")
+    filters = {"period_start": PERIOD["periodStart"], "period_end": PERIOD["periodEnd"]}
+    ask = r.Footprint.model_validate({"filters": filters})
+    return (await client.call(r.FOOTPRINT, ask, ctx)).position
 
 
 async def main(mode: Mode) -> dict[str, Any]:
@@ -236,6 +298,9 @@ async def main(mode: Mode) -> dict[str, Any]:
                 key = await admin_key(settings)
                 recorded = await loaded(stack, key, mode.copies)
                 figures = await compare(stack, key, mode)
+                if mode.clients > 1:  # the latency of one dashboard, nothing queued
+                    one = dataclasses.replace(mode, clients=1)
+                    figures["one_client"] = await compare(stack, key, one)
     load = {"cpus": os.cpu_count(), "loadavg_before": before, "loadavg_after": os.getloadavg()}
     return {"mode": {"clients": mode.clients, "seconds": mode.seconds, "rounds": mode.rounds},
             "activities": recorded, **figures, "machine_load": load}  # fmt: skip
@@ -249,6 +314,7 @@ def _mode(args: argparse.Namespace) -> Mode:
         copies=args.copies or chosen.copies,
         rounds=args.rounds or chosen.rounds,
         name=chosen.name,
+        ledger=not args.no_ledger,
     )
 
 
@@ -259,6 +325,7 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float)
     parser.add_argument("--copies", type=int)
     parser.add_argument("--rounds", type=int)
+    parser.add_argument("--no-ledger", action="store_true", help="leave the ledger path out")
     mode = _mode(parser.parse_args())
     results = asyncio.run(main(mode))
     print(json.dumps(results, indent=2))

@@ -1,5 +1,6 @@
 """The rebuild's bulk path: a fetched batch of compute events becomes its rows in memory,
-copied into the emptied tables with one COPY per table, and the watermark moves once.
+copied into the emptied tables with one COPY per table, and the watermark moves once
+(taking the current tables along, with the live path's SQL: current.py).
 
 It writes the rows the live projection would (both build them with version_rows.py); what
 the live path reads back from the table, it keeps in memory instead:
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts import compute as c
 from kernel.envelope import RecordedEvent
+from services.reporting.current import follow
 from services.reporting.tables import ReportingTables
 from services.reporting.version_rows import KEPT, PART_COLUMNS, part_rows, version_row
 
@@ -55,9 +57,11 @@ class BulkReplay:
     async def _advance(self, conn: AsyncConnection) -> None:
         # Counted in memory: in the rebuild's transaction the index still holds every deleted
         # row, which a range scan above the watermark would walk through once per batch.
+        start = self.watermark
         while self.watermark + 1 in self.written:
             self.watermark += 1
         await conn.execute(self.t.watermark.update().values(position=self.watermark))
+        await follow(conn, self.t.versions.schema, start, self.watermark)
 
     def _rows(self, event: RecordedEvent) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         payload: Any = c.EVENTS.decode(event)

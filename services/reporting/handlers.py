@@ -15,7 +15,7 @@ from kernel.envelope import RecordedEvent, new_event_id
 from kernel.errors import RequestRefused
 from kernel.runtime import Route
 from kernel.store import EventStore
-from services.reporting import generate, queries, series
+from services.reporting import generate, now, queries, series
 from services.reporting.projections import EmissionVersions
 from services.reporting.reports import Reports
 
@@ -33,6 +33,7 @@ class Reporting:
         self.nc, self.namespace = nc, namespace
         self.store = EventStore(engine, schema)
         self.reports = Reports(versions.t)
+        self.answers = now.Answers(engine, schema)
 
     def routes(self) -> list[Route[Any, Any]]:
         return [
@@ -56,6 +57,11 @@ class Reporting:
             return await query(conn, self.schema, ctx.tenant_id, request)
 
     async def footprint(self, ctx: CallContext, request: r.Footprint) -> r.FootprintAnswer:
+        """As known now: from the current tables (and answers kept against the tenant's
+        stamp, services/reporting/now.py); as known at a past point: from the ledger."""
+        if now.is_now(request.as_of):
+            _check_period(request.filters)
+            return await self.answers.footprint(ctx.tenant_id, request)
         answer: r.FootprintAnswer = await self._read(queries.footprint, ctx, request)
         return answer
 

@@ -1,5 +1,5 @@
 """Projection of compute's events into emission versions and their parts (idempotent:
-keyed on position)."""
+keyed on position), and of the watermark's moves into the ledger as known now."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts import compute as c
 from kernel.envelope import RecordedEvent
+from services.reporting.current import follow
 from services.reporting.tables import ReportingTables
 from services.reporting.version_rows import part_rows, version_row
 from services.reporting.watermark import advance, lock
@@ -38,7 +39,7 @@ class EmissionVersions:
             return None
         if parts := part_rows(event.global_position, payload):
             await conn.execute(insert(self.t.parts), parts)
-        await advance(conn, schema, watermark)
+        await follow(conn, schema, watermark, await advance(conn, schema, watermark))
         return row
 
     async def _last(

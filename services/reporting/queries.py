@@ -56,14 +56,21 @@ async def footprint(
     rows = list(
         await conn.execute(sa.text(sql), {**binds, **as_of_binds(tenant_id, request.as_of)})
     )
-    groups = [_group(row, request.group_by) for row in rows if row.value is not None]
+    unresolved = await _unresolved(conn, schema, tenant_id, request.filters, request.as_of)
+    position = await position_of(conn, schema, request.as_of)
+    return footprint_answer(rows, request.group_by, unresolved, position)
+
+
+def footprint_answer(
+    rows: Sequence[Any], dims: Sequence[str], unresolved: int, position: int
+) -> r.FootprintAnswer:
+    """The answer from rows g0.. (the keys of `dims`), value, min, max and n (emissions)."""
+    groups = [_group(row, dims) for row in rows if row.value is not None]
     total = sum_kg([g.kg for g in groups])
     shared = [
         g.model_copy(update={"share": g.kg.value / total.value if total.value else 0.0})
         for g in groups
     ]
-    unresolved = await _unresolved(conn, schema, tenant_id, request.filters, request.as_of)
-    position = await position_of(conn, schema, request.as_of)
     return r.FootprintAnswer(total=total, groups=shared, unresolved=unresolved, position=position)
 
 

@@ -77,8 +77,8 @@ async def _empty(conn: AsyncConnection, tables: ReportingTables) -> None:
     # EXCLUSIVE conflicts with the live consumer's SELECT ... FOR UPDATE, not with readers
     watermark = f'"{tables.watermark.schema}".{tables.watermark.name}'
     await conn.execute(sa.text(f"LOCK TABLE {watermark} IN EXCLUSIVE MODE"))
-    await conn.execute(tables.parts.delete())
-    await conn.execute(tables.versions.delete())
+    for table in (*tables.current.tables, tables.parts, tables.versions):
+        await conn.execute(table.delete())
     await conn.execute(reset_watermark(tables))
 
 

@@ -17,8 +17,8 @@ _TABLES: dict[str, ReportingTables] = {}
 @dataclass(frozen=True)
 class ReportingTables:
     """`metadata` holds the tables of revision reporting_0002, `reports_metadata` those of
-    reporting_0003, `parts_metadata` those of reporting_0005 (each revision creates its own
-    metadata's tables)."""
+    reporting_0003, `parts_metadata` those of reporting_0005, `current_metadata` those of
+    reporting_0006 (each revision creates its own metadata's tables)."""
 
     versions: sa.Table
     metadata: sa.MetaData
@@ -27,17 +27,36 @@ class ReportingTables:
     reports_metadata: sa.MetaData
     parts: sa.Table
     parts_metadata: sa.MetaData
+    current: CurrentTables
 
     @property
     def projections(self) -> tuple[sa.Table, ...]:
-        return (self.versions, self.parts, self.watermark, self.reports)
+        c = self.current
+        return (self.versions, self.parts, self.watermark, self.reports, *c.tables)
+
+
+@dataclass(frozen=True)
+class CurrentTables:
+    """The ledger as known now (at the watermark), kept by services/reporting/current.py in
+    the transaction that moves the watermark: what a footprint "now" reads instead of
+    re-deriving the latest version of every source."""
+
+    sources: sa.Table
+    figures: sa.Table
+    stamps: sa.Table
+    metadata: sa.MetaData
+
+    @property
+    def tables(self) -> tuple[sa.Table, ...]:
+        return (self.sources, self.figures, self.stamps)
 
 
 def reporting_tables(schema: str) -> ReportingTables:
     if schema not in _TABLES:
-        md, md3, md5 = (sa.MetaData(schema=schema) for _ in range(3))
+        md, md3, md5, md6 = (sa.MetaData(schema=schema) for _ in range(4))
+        current = CurrentTables(_sources(md6), _figures(md6), _stamps(md6), md6)
         _TABLES[schema] = ReportingTables(
-            _versions(md), md, _reports(md3), _watermark(md3), md3, _parts(md5), md5
+            _versions(md), md, _reports(md3), _watermark(md3), md3, _parts(md5), md5, current
         )
     return _TABLES[schema]
 
@@ -115,5 +134,64 @@ def _watermark(md: sa.MetaData) -> sa.Table:
         "compute_watermark",
         md,
         sa.Column("id", sa.SmallInteger, primary_key=True),
+        sa.Column("position", sa.BigInteger, nullable=False),
+    )
+
+
+def _sources(md: sa.MetaData) -> sa.Table:
+    """Per source whose latest version at the watermark is calculated or unresolved, what
+    the footprint's filters and its count of unresolved sources read (a withdrawn source
+    has no row)."""
+    return sa.Table(
+        "current_sources",
+        md,
+        sa.Column("tenant_id", sa.Text, primary_key=True),
+        sa.Column("source_id", UUID(as_uuid=True), primary_key=True),
+        sa.Column("compute_position", sa.BigInteger, nullable=False),
+        sa.Column("status", sa.Text, nullable=False),
+        sa.Column("post", sa.Text, nullable=False),
+        sa.Column("site", sa.Text, nullable=False),
+        sa.Column("activity_kind", sa.Text, nullable=False),
+        sa.Column("country", sa.Text, nullable=False),
+        sa.Column("period_start", sa.Date, nullable=False),
+    )
+
+
+def _figures(md: sa.MetaData) -> sa.Table:
+    """The lines of every calculated source at the watermark, flat: each line whole
+    (dimension "line", member "") and its parts by device and by country, with the columns
+    a footprint groups and filters by; `compute_position` names the version they are from."""
+    return sa.Table(
+        "current_figures",
+        md,
+        sa.Column("tenant_id", sa.Text, primary_key=True),
+        sa.Column("source_id", UUID(as_uuid=True), primary_key=True),
+        sa.Column("dimension", sa.Text, primary_key=True),
+        sa.Column("line", sa.Integer, primary_key=True),
+        sa.Column("member", sa.Text, primary_key=True),
+        sa.Column("compute_position", sa.BigInteger, nullable=False),
+        sa.Column("period_start", sa.Date, nullable=False),
+        sa.Column("scope", sa.Integer),
+        sa.Column("scope2_basis", sa.Text),
+        sa.Column("category", sa.Integer),
+        sa.Column("component", sa.Text),
+        sa.Column("post", sa.Text, nullable=False),
+        sa.Column("site", sa.Text, nullable=False),
+        sa.Column("activity_kind", sa.Text, nullable=False),
+        sa.Column("source_kind", sa.Text, nullable=False),
+        sa.Column("value", sa.Float, nullable=False),
+        sa.Column("min", sa.Float, nullable=False),
+        sa.Column("max", sa.Float, nullable=False),
+        sa.Index("current_figures_walk_idx", "tenant_id", "dimension", "period_start"),
+    )
+
+
+def _stamps(md: sa.MetaData) -> sa.Table:
+    """Per tenant, the highest position of its versions at or below the watermark: it moves
+    whenever the tenant's figures may have, so answers can be cached against it."""
+    return sa.Table(
+        "current_stamps",
+        md,
+        sa.Column("tenant_id", sa.Text, primary_key=True),
         sa.Column("position", sa.BigInteger, nullable=False),
     )

@@ -34,7 +34,7 @@ def advance_statement(schema: str | None) -> sa.TextClause:
         f'UPDATE "{schema}".compute_watermark AS wm '
         f"SET position = {start} + ({_run_length(schema, start)}) "
         f'WHERE wm.id = 1 AND EXISTS (SELECT 1 FROM "{schema}".emission_versions AS x '
-        f"WHERE x.compute_position = {start} + 1)"
+        f"WHERE x.compute_position = {start} + 1) RETURNING wm.position"
     )
 
 
@@ -44,12 +44,14 @@ def lock(schema: str | None) -> sa.TextClause:
     return sa.text(f'SELECT position FROM "{schema}".compute_watermark WHERE id = 1 FOR UPDATE')
 
 
-async def advance(conn: AsyncConnection, schema: str | None, start: int) -> None:
+async def advance(conn: AsyncConnection, schema: str | None, start: int) -> int:
     """Move the watermark, locked and read as `start`, to the end of the run that follows
-    it; one key lookup while the next position is still missing. The start goes in as a
-    value (not read in the statement) so that the planner estimates the versions above it
-    from the index, not as a third of the table (which grew into JIT compilation per event)."""
-    await conn.execute(advance_statement(schema), {"start": start})
+    it, and return where it is now; one key lookup while the next position is still
+    missing. The start goes in as a value (not read in the statement) so that the planner
+    estimates the versions above it from the index, not as a third of the table (which grew
+    into JIT compilation per event)."""
+    moved = (await conn.execute(advance_statement(schema), {"start": start})).scalar_one_or_none()
+    return start if moved is None else int(moved)
 
 
 def reset_watermark(tables: ReportingTables) -> sa.TextClause:

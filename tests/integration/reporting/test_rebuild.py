@@ -25,6 +25,8 @@ ACME = CallContext(tenant_id="acme", role="admin")
 LOG = request_log()
 # one part per line for each of device and country for the 4 activity lines; the log's own
 PARTS = 2 * 4 + len(parts_of(LOG))
+# now: sources a and u of acme (a line and its two parts each), and the log's lines and parts
+FIGURES = 2 * 3 + len(LOG.lines) + len(parts_of(LOG))
 GLOBEX = CallContext(tenant_id="globex", role="admin")
 CLI = (
     "import typer; from empreinte_cli.reporting_commands import reporting_app; "
@@ -93,7 +95,8 @@ async def test_rebuild_gives_identical_projections(
 ) -> None:
     before = await fingerprints(engine, setup)
     assert {name: count for name, (count, _) in before.items()} == {
-        "emission_versions": 7, "emission_parts": PARTS, "compute_watermark": 1, "reports": 2
+        "emission_versions": 7, "emission_parts": PARTS, "compute_watermark": 1, "reports": 2,
+        "current_sources": 4, "current_figures": FIGURES, "current_stamps": 2,
     }  # fmt: skip
     async with engine.begin() as conn:  # damage every table: the rebuild must not rely on them
         for table in setup.reporting.versions.t.projections:
