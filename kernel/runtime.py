@@ -4,10 +4,16 @@ Every request must carry a tenant and a role in its headers; the role must be on
 allows. Bad input, refusals and conflicts come back as error replies with a stable code and a
 human message naming the field; unexpected failures are logged with their trace and answered
 with a masked `internal` error.
+
+nats-py runs a subscription's callback for one message at a time, so an endpoint answered its
+requests one after the other, each waiting out the other's database round trips. Requests
+are answered as tasks instead, at most `concurrency` at once per process: past that the
+callback waits for a slot, and NATS holds the rest.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -62,10 +68,13 @@ class MicroService:
         version: str,
         routes: Sequence[Route[Any, Any]],
         health: HealthCheck,
+        concurrency: int = 32,
     ) -> None:
         self.nc, self.namespace, self.name, self.version = nc, namespace, name, version
         self.routes, self.health = routes, health
         self._service: Service | None = None
+        self._slots = asyncio.Semaphore(concurrency)
+        self._answering: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         service = await add_service(
@@ -89,12 +98,16 @@ class MicroService:
         """Stop taking requests; in-flight ones finish (the caller then drains NATS)."""
         if self._service is not None:
             await self._service.stop()
+        await asyncio.gather(*self._answering, return_exceptions=True)
 
     def _endpoint(self, route: Route[Any, Any]) -> EndpointConfig:
         subject = endpoint_subject(self.namespace, route.spec.service, route.spec.verb)
 
         async def handle(request: Request) -> None:
-            await self._answer(route, request)
+            await self._slots.acquire()
+            task = asyncio.create_task(self._answer_in_slot(route, request))
+            self._answering.add(task)  # held, or the loop may collect it mid-answer
+            task.add_done_callback(self._answering.discard)
 
         return EndpointConfig(
             name=route.spec.verb.replace(".", "_"), handler=handle, subject=subject
@@ -102,6 +115,12 @@ class MicroService:
 
     async def _answer_health(self, request: Request) -> None:
         await request.respond(json.dumps(await self.health()).encode())
+
+    async def _answer_in_slot(self, route: Route[Any, Any], request: Request) -> None:
+        try:
+            await self._answer(route, request)
+        finally:
+            self._slots.release()
 
     async def _answer(self, route: Route[Any, Any], request: Request) -> None:
         started = time.perf_counter()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
@@ -127,3 +128,46 @@ async def test_a_service_that_does_not_answer_is_a_typed_retryable_error(
 
     assert refused.value.code == "unavailable"
     assert "nobody" in refused.value.message
+
+
+class Meet(BaseModel):
+    who: str
+
+
+class Met(BaseModel):
+    who: str
+
+
+async def test_requests_to_one_endpoint_are_answered_side_by_side(
+    nats_client: NatsClient, namespace: str, service_name: str
+) -> None:
+    # The first request is answered only once the second has arrived: answered one after
+    # the other, the first would wait forever and both would time out.
+    first_arrived, second_arrived = asyncio.Event(), asyncio.Event()
+
+    async def meet(ctx: CallContext, req: Meet) -> Met:
+        if req.who == "first":
+            first_arrived.set()
+            await second_arrived.wait()
+        else:
+            second_arrived.set()
+        return Met(who=req.who)
+
+    spec = EndpointSpec(service_name, "meet", Meet, Met, frozenset({"integrator"}))
+
+    async def health() -> dict[str, object]:
+        return {"status": "ok"}
+
+    service = MicroService(
+        nats_client, namespace=namespace, name=service_name, version="0.1.0",
+        routes=[Route(spec, meet)], health=health,
+    )  # fmt: skip
+    await service.start()
+    svc = ServiceClient(nats_client, namespace, timeout=5)
+    try:
+        first = asyncio.create_task(svc.call(spec, Meet(who="first"), INTEGRATOR))
+        await first_arrived.wait()  # the first is being answered: now the second
+        second = await svc.call(spec, Meet(who="second"), INTEGRATOR)
+        assert (await first, second) == (Met(who="first"), Met(who="second"))
+    finally:
+        await service.stop()
