@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 import pyarrow as pa
+import sqlalchemy as sa
 from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -81,6 +82,7 @@ class EmissionWorkflow:
         A run of recordings is copied in one insert; any other event is applied on its own,
         after what came before it.
         """
+        await self._hold_catalogue(conn, shared=True)
         changes: list[Change] = []
         recordings: list[RecordedEvent] = []
         for event in events:
@@ -114,6 +116,7 @@ class EmissionWorkflow:
                              allow_fallback=self.allow_fallback)  # fmt: skip
 
     async def on_factor_event(self, event: RecordedEvent, conn: AsyncConnection) -> None:
+        await self._hold_catalogue(conn, shared=False)
         kinds = await self.models.apply_factor_event(event, conn)
         cause = Cause(kind=_FACTOR_CAUSES[event.type], event_id=event.event_id)
         changes = [
@@ -152,6 +155,17 @@ class EmissionWorkflow:
         if decided is not None:
             stream = f"emission-log-{received.log_id}"
             await self._record(conn, decided, stream, previous, trigger, log.tenant_id)
+
+    async def _hold_catalogue(self, conn: AsyncConnection, *, shared: bool) -> None:
+        # Factor changes and activity computations exclude each other until they commit.
+        # Otherwise an activity computed with the old factors while a change commits is never
+        # restated: the change looks for the activities it affects before that one commits,
+        # and the activity read the catalogue before the change did. Activity batches (and
+        # replicas) share the lock; held to the end of the transaction. Taken first thing, so
+        # no other lock is held while waiting for it: no deadlock.
+        mode = "_shared" if shared else ""
+        key = f"{self.models.t.factors.schema}.catalogue"
+        await conn.execute(sa.text(f"SELECT pg_advisory_xact_lock{mode}(hashtext(:k))"), {"k": key})
 
     async def _record(
         self, conn: AsyncConnection, decided: DomainEvent, stream: str,
