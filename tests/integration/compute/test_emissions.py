@@ -35,12 +35,7 @@ from tests.integration.compute.conftest import (
 async def test_activities_changed_within_one_batch_are_decided_in_order(
     stack: Stack,
 ) -> None:
-    await stack.record(
-        f.FactorPublished(factor_id="elec-fra", activity_kind="electricity",
-                          component="generation", values=values(0.035)),
-        "factor-elec-fra", CATALOGUE,
-    )  # fmt: skip
-    await stack.until_factor("elec-fra", 1)
+    await published_electricity_factor(stack)
     ids = [uuid.uuid4() for _ in range(3)]
     corrected = inv.ActivityCorrected(activity_id=ids[0], quantity=3, unit="MWh",
         period_start=date(2024, 1, 1), period_end=date(2024, 2, 1), reason="bill")  # fmt: skip
@@ -70,12 +65,7 @@ async def test_a_release_restates_every_activity_of_its_kind_in_chunked_upserts(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(activity_batch, "PROJECTED_PER_STATEMENT", 2)  # 5 rows: 3 statements
-    await stack.record(
-        f.FactorPublished(factor_id="elec-fra", activity_kind="electricity",
-                          component="generation", values=values(0.035)),
-        "factor-elec-fra", CATALOGUE,
-    )  # fmt: skip
-    await stack.until_factor("elec-fra", 1)
+    await published_electricity_factor(stack)
     ids = [uuid.uuid4() for _ in range(5)]
     await stack.inventory.append(
         [electricity(a, 2).to_new_event(f"activity-{a}", TENANT) for a in ids]
@@ -303,3 +293,13 @@ async def test_cloud_usage_waits_for_the_cloud_release_then_is_computed(stack: S
     assert done.emission is not None and done.emission.post == "cloud"
     # 730 instance-hours at the METHODS calibration point: (0.0022140 + 9.134e-4) kg per hour.
     assert done.emission.total.value == pytest.approx(730 * (0.0022140 + 9.134e-4), rel=5e-3)
+
+
+async def published_electricity_factor(stack: Stack) -> None:
+    """Factor elec-fra (0.035 kg/kWh) published, and in compute's copy."""
+    await stack.record(
+        f.FactorPublished(factor_id="elec-fra", activity_kind="electricity",
+                          component="generation", values=values(0.035)),
+        "factor-elec-fra", CATALOGUE,
+    )  # fmt: skip
+    await stack.until_factor("elec-fra", 1)

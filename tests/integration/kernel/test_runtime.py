@@ -3,6 +3,8 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 from nats.aio.client import Client as NatsClient
@@ -40,17 +42,26 @@ async def client(
     nats_client: NatsClient, namespace: str, service_name: str
 ) -> AsyncIterator[tuple[ServiceClient, EndpointSpec[Convert, Converted]]]:
     spec = EndpointSpec(service_name, "convert", Convert, Converted, frozenset({"integrator"}))
+    async with serving(nats_client, namespace, Route(spec, convert)):
+        yield ServiceClient(nats_client, namespace, timeout=5), spec
+
+
+@asynccontextmanager
+async def serving(nc: NatsClient, namespace: str, route: Route[Any, Any]) -> AsyncIterator[None]:
+    """A service answering `route` (and health) until the block ends."""
 
     async def health() -> dict[str, object]:
         return {"status": "ok"}
 
     service = MicroService(
-        nats_client, namespace=namespace, name=service_name, version="0.1.0",
-        routes=[Route(spec, convert)], health=health,
+        nc, namespace=namespace, name=route.spec.service, version="0.1.0",
+        routes=[route], health=health,
     )  # fmt: skip
     await service.start()
-    yield ServiceClient(nats_client, namespace, timeout=5), spec
-    await service.stop()
+    try:
+        yield
+    finally:
+        await service.stop()
 
 
 INTEGRATOR = CallContext(tenant_id="acme", role="integrator")
@@ -154,20 +165,9 @@ async def test_requests_to_one_endpoint_are_answered_side_by_side(
         return Met(who=req.who)
 
     spec = EndpointSpec(service_name, "meet", Meet, Met, frozenset({"integrator"}))
-
-    async def health() -> dict[str, object]:
-        return {"status": "ok"}
-
-    service = MicroService(
-        nats_client, namespace=namespace, name=service_name, version="0.1.0",
-        routes=[Route(spec, meet)], health=health,
-    )  # fmt: skip
-    await service.start()
     svc = ServiceClient(nats_client, namespace, timeout=5)
-    try:
+    async with serving(nats_client, namespace, Route(spec, meet)):
         first = asyncio.create_task(svc.call(spec, Meet(who="first"), INTEGRATOR))
         await first_arrived.wait()  # the first is being answered: now the second
         second = await svc.call(spec, Meet(who="second"), INTEGRATOR)
         assert (await first, second) == (Met(who="first"), Met(who="second"))
-    finally:
-        await service.stop()
