@@ -18,7 +18,7 @@ from kernel.runtime import Route
 from services.compute.consumers import GRID_RELEASE
 from services.compute.domain import ActivityState
 from services.compute.outcomes import outcome_for
-from services.compute.product import GRID_KIND, grid_factors, grid_from_factors
+from services.compute.product import GRID_KIND, grid_factors
 from services.compute.projections import ReadModels
 from services.compute.request_estimate import requests_emission
 
@@ -65,10 +65,10 @@ class ComputeHandlers:
         """What-if requests through the per-request core, on the grid a request log gets."""
         async with self.engine.connect() as conn:
             factors = await self.models.candidates(conn, GRID_KIND, ctx.tenant_id)
-        grid = grid_from_factors(grid_factors(factors, GRID_RELEASE), GRID_RELEASE)
+        chosen = grid_factors(factors, GRID_RELEASE)
         try:  # up to 10,000 rows: a worker thread keeps the event loop serving meanwhile
             return await asyncio.to_thread(
-                requests_emission, what, grid, source_id=uuid4(), event_id=uuid4()
+                requests_emission, what, chosen, GRID_RELEASE, source_id=uuid4(), event_id=uuid4()
             )
         except ValueError as error:  # the core's InputError too: it names the column
             raise RequestRefused("invalid_requests", str(error), "requests") from None

@@ -9,19 +9,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
 from contracts.compute import Emission, EstimateRequests
-from services.compute.core import GridIntensities, Method, compute_emissions
-from services.compute.product import log_emission
+from contracts.factors import FactorView
+from services.compute.core import Method, compute_emissions
+from services.compute.product import grid_from_factors, grid_lineage, log_emission
 from services.compute.server_share import with_server
 
 
 def requests_emission(
-    what: EstimateRequests, grid: GridIntensities, *, source_id: UUID, event_id: UUID
-) -> Emission:
-    """The rows' emission; InputError or ValueError naming what is wrong with them."""
+    what: EstimateRequests, chosen: Mapping[str, FactorView], release: str, *,
+    source_id: UUID, event_id: UUID,
+) -> Emission:  # fmt: skip
+    """The rows' emission on the grid of `chosen` (a release's factors by country), naming
+    the factor version behind each intensity used, as a request log's does; InputError or
+    ValueError naming what is wrong with the rows."""
+    grid = grid_from_factors(chosen, release)
     columns = _columns(what)
     method = with_server(
         Method(model=what.model),
@@ -38,6 +44,7 @@ def requests_emission(
         sha256=rows_sha256(what),
         site=what.site,
         period=(what.period_start, what.period_end),
+        grid=grid_lineage(result, chosen),
     )
 
 
