@@ -24,6 +24,7 @@ from contracts import reporting as rep
 from contracts.server_footprint import (
     KG_TEXT_HELP,
     AllocationBasis,
+    FootprintKg,
     ServerFootprint,
     footprint_kg,
 )
@@ -179,19 +180,27 @@ def _server_footprint(
     use_kg: str | None, embedded_kg: str | None, allocation: AllocationBasis,
     period_total: float | None, source: str,
 ) -> ServerFootprint | None:  # fmt: skip
-    """The upload's server footprint, None without one; refused before anything is stored."""
+    """The upload's server footprint, None without one; refused before anything is stored,
+    naming the parameter at fault."""
     if use_kg is None and embedded_kg is None:
         return None
+    use, embedded = _kg("server_use_kg", use_kg), _kg("server_embedded_kg", embedded_kg)
     try:
         return ServerFootprint(
-            use_kg=footprint_kg(use_kg or "0"),
-            embedded_kg=footprint_kg(embedded_kg or "0"),
-            allocation=allocation,
-            period_total=period_total,
-            source=source,
-        )
+            use_kg=use, embedded_kg=embedded, allocation=allocation,
+            period_total=period_total, source=source,
+        )  # fmt: skip
     except ValidationError as error:
-        message = "; ".join(str(e["msg"]) for e in error.errors())
-    except ValueError as error:
-        message = str(error)
-    raise GatewayError("INVALID_SERVER_FOOTPRINT", message, "server_use_kg")
+        first = error.errors()[0]
+        field = f"server_{first['loc'][0]}" if first["loc"] else "server_use_kg"
+        raise GatewayError("INVALID_SERVER_FOOTPRINT", f"{field}: {first['msg']}", field) from None
+
+
+def _kg(field: str, text: str | None) -> FootprintKg:
+    try:
+        return footprint_kg(text or "0")
+    except ValidationError as error:  # a range out of order, a negative figure
+        reason = "; ".join(str(e["msg"]) for e in error.errors())
+    except ValueError as error:  # not a number
+        reason = str(error)
+    raise GatewayError("INVALID_SERVER_FOOTPRINT", f"{field}: {reason}", field)

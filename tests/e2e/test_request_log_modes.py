@@ -76,6 +76,14 @@ async def test_a_server_footprint_uploaded_with_a_log_replaces_its_data_centre(
     bad = await upload(stack, key, body, name="bad.ndjson", server_use_kg="3,2,1")
     assert bad.status_code == 400, bad.text
     assert bad.json()["errors"][0]["extensions"]["code"] == "INVALID_SERVER_FOOTPRINT"
+    assert bad.json()["errors"][0]["extensions"]["field"] == "server_use_kg"
+    worse = await upload(
+        stack, key, body, name="bad.ndjson", server_use_kg="0.2", server_embedded_kg="lots"
+    )
+    assert worse.status_code == 400, worse.text
+    refusal = worse.json()["errors"][0]
+    assert refusal["extensions"]["field"] == "server_embedded_kg"
+    assert refusal["message"].startswith("server_embedded_kg: 'lots'")
 
     async with changes(stack, tenant) as heard:
         shared = await upload(
