@@ -76,6 +76,7 @@ class Consumer:
         max_attempts: int = 5,
         backoff_s: Sequence[float] = (0.1, 0.5, 2.0, 5.0),
         batch: int = 100,
+        idle_wait_s: float = 1.0,
         one_per_transaction: bool = False,  # only to measure what batching saves (bench/)
     ) -> None:
         self.engine, self.js = engine, js
@@ -84,6 +85,7 @@ class Consumer:
         self.namespace, self.upcasters = namespace, upcasters or Upcasters()
         self.max_attempts, self.backoff_s, self.batch = max_attempts, backoff_s, batch
         self.together = not one_per_transaction
+        self.idle_wait_s = idle_wait_s
 
     async def run(self, stop: asyncio.Event) -> None:
         """Fetch and handle messages until `stop` is set; survive outages by retrying."""
@@ -109,7 +111,10 @@ class Consumer:
         try:
             while not stop.is_set():
                 try:
-                    messages = await sub.fetch(self.batch, timeout=1.0)
+                    # No latency cost in waiting for a whole batch: nats-py's first pull is
+                    # no-wait with an expiry, which the server answers as soon as any
+                    # message is there (tests/integration/kernel/test_consumer_batches.py).
+                    messages = await sub.fetch(self.batch, timeout=self.idle_wait_s)
                 except (NatsTimeout, TimeoutError):  # nats-py raises either, by path
                     continue
                 await self.handle_batch(messages)

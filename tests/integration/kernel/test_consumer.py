@@ -15,7 +15,7 @@ from tests.integration.kernel.conftest import Tally
 
 def make_consumer(
     engine: AsyncEngine, tally: Tally, nats_client: NatsClient, namespace: str, service: str,
-    *, batched: bool = False,
+    *, batched: bool = False, idle_wait_s: float = 1.0,
 ) -> Consumer:  # fmt: skip
     subscription = Subscription(
         durable=f"{service}_tally",
@@ -25,7 +25,7 @@ def make_consumer(
     handler = Batched(tally.batch) if batched else tally
     return Consumer(
         engine, tally.schema, nats_client.jetstream(), subscription, handler,
-        namespace=namespace, max_attempts=3, backoff_s=(0.05,),
+        namespace=namespace, max_attempts=3, backoff_s=(0.05,), idle_wait_s=idle_wait_s,
     )  # fmt: skip
 
 

@@ -35,6 +35,15 @@ async def fetch_all(nats_client: NatsClient, consumer: Consumer, count: int) -> 
     return messages
 
 
+async def wait_until_pending(nats_client: NatsClient, consumer: Consumer, count: int) -> None:
+    await consumer._ensure_dead_letter_stream()
+    await consumer._ensure_consumer()
+    js, s = nats_client.jetstream(), consumer.subscription
+    async with asyncio.timeout(20):
+        while (await js.consumer_info(s.stream, s.durable)).num_pending < count:
+            await asyncio.sleep(0.05)
+
+
 async def test_a_batch_is_given_to_a_batch_handler_in_one_call_in_order(
     engine: AsyncEngine, relayed: EventStore, tally: Tally, nats_client: NatsClient,
     namespace: str, service_name: str,
@@ -120,3 +129,40 @@ async def test_two_replicas_on_one_durable_apply_nothing_twice(
 
     assert await tally.read(engine) == (200, sum(range(1, 201)))
     assert tally.seen.empty()
+
+
+async def test_an_idle_consumer_applies_a_lone_event_as_it_arrives_not_after_its_wait(
+    engine: AsyncEngine, relayed: EventStore, tally: Tally, nats_client: NatsClient,
+    namespace: str, service_name: str, stop: asyncio.Event,
+) -> None:  # fmt: skip
+    # A fetch of a whole batch from an empty consumer waits for the batch to fill or its
+    # window to close: with a 10-minute window, a lone event would wait 10 minutes.
+    consumer = make_consumer(
+        engine, tally, nats_client, namespace, service_name, batched=True, idle_wait_s=600
+    )
+    task = asyncio.create_task(consumer.run(stop))
+    await relayed.append([counted(1)])
+    await asyncio.wait_for(tally.seen.get(), 30)  # the consumer is idle after this one
+    await relayed.append([counted(2)])
+    await asyncio.wait_for(tally.seen.get(), 30)
+    task.cancel()  # it waits in a 10-minute fetch: stopping would wait that long
+    await asyncio.gather(task, return_exceptions=True)
+
+    assert tally.batches == [[1], [2]]
+
+
+async def test_a_backlog_is_still_applied_in_batches_in_order(
+    engine: AsyncEngine, relayed: EventStore, tally: Tally, nats_client: NatsClient,
+    namespace: str, service_name: str, stop: asyncio.Event,
+) -> None:  # fmt: skip
+    await relayed.append([counted(i) for i in range(1, 31)])
+    consumer = make_consumer(engine, tally, nats_client, namespace, service_name, batched=True)
+    await wait_until_pending(nats_client, consumer, 30)  # the relay has published them all
+    task = asyncio.create_task(consumer.run(stop))
+    for _ in range(30):
+        await asyncio.wait_for(tally.seen.get(), 20)
+    stop.set()
+    await task
+
+    assert [i for batch in tally.batches for i in batch] == list(range(1, 31))
+    assert max(len(batch) for batch in tally.batches) > 1
