@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from nats.aio.client import Client as NatsClient
@@ -119,23 +119,27 @@ class Reporting:
         async with self.engine.connect() as conn:
             return await self.reports.page(conn, ctx.tenant_id, request)
 
-    async def on_compute_event(
-        self, event: RecordedEvent, conn: AsyncConnection
+    async def on_compute_events(
+        self, events: Sequence[RecordedEvent], conn: AsyncConnection
     ) -> AfterCommit | None:
-        """Project the event; once committed, tell live subscribers their footprint moved."""
-        row = await self.versions.apply(event, conn)
-        if row is None:
+        """Project the events; once committed, tell live subscribers their footprint moved."""
+        rows = await self.versions.apply_batch(events, conn)
+        if not rows:
             return None
-        notice = r.FootprintChanged(
-            tenant_id=event.tenant_id,
-            source_id=row["source_id"],
-            status=row["status"],
-            compute_position=event.global_position,
-        )
-        subject = r.changes_subject(self.namespace, event.tenant_id)
+        notices = [
+            r.FootprintChanged(
+                tenant_id=row["tenant_id"],
+                source_id=row["source_id"],
+                status=row["status"],
+                compute_position=row["compute_position"],
+            )
+            for row in rows
+        ]
 
         async def announce() -> None:
-            await self.nc.publish(subject, notice.model_dump_json().encode())
+            for notice in notices:
+                subject = r.changes_subject(self.namespace, notice.tenant_id)
+                await self.nc.publish(subject, notice.model_dump_json().encode())
 
         return announce
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts.audit import history_spec, verify_spec
-from kernel.consumer import Consumer, Subscription
+from kernel.consumer import Batched, Consumer, Subscription
 from kernel.naming import events_stream, events_subject
 from kernel.process import ServiceDefinition, Wiring
 from kernel.runtime import Route
@@ -33,7 +33,7 @@ def consumers(wiring: Wiring) -> list[Consumer]:
         stream=events_stream(ns, "compute"),
         subjects=[events_subject(ns, "compute")],
     )
-    handler = _reporting(wiring).on_compute_event
+    handler = Batched(_reporting(wiring).on_compute_events)
     return [
         Consumer(wiring.engine, NAME, wiring.nc.jetstream(), subscription, handler, namespace=ns)
     ]

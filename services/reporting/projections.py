@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts import compute as c
@@ -17,42 +18,111 @@ from services.reporting.tables import ReportingTables
 from services.reporting.version_rows import part_rows, version_row
 from services.reporting.watermark import advance, lock
 
+Decoded = tuple[RecordedEvent, Any]
+SourceKey = tuple[str, UUID]
+# Rows per INSERT: far below PostgreSQL's 32,767 bind parameters (~20 per row).
+CHUNK = 500
+
 
 class EmissionVersions:
     """Turns each compute event into one row, and a calculated emission's lines into their
-    parts by device and country; the latest row per source is its state."""
+    parts by device and country; the latest row per source is its state.
+
+    A batch is projected in a few statements (the watermark locked and moved once, the
+    current tables brought along once) and writes exactly the rows that applying its events
+    one at a time, in the same order, would: tests/integration/reporting/test_batched.py.
+    """
 
     def __init__(self, tables: ReportingTables) -> None:
         self.t = tables
         self.tables: Sequence[sa.Table] = (tables.versions, tables.parts)
 
     async def apply(self, event: RecordedEvent, conn: AsyncConnection) -> dict[str, Any] | None:
-        """Insert the event's version and move the watermark; return the row (None when it
-        was already there). The watermark row is locked first (watermark.lock)."""
+        """Project one event; its row, or None when it was already there."""
+        rows = await self.apply_batch([event], conn)
+        return rows[0] if rows else None
+
+    async def apply_batch(
+        self, events: Sequence[RecordedEvent], conn: AsyncConnection
+    ) -> list[dict[str, Any]]:
+        """Insert the events' versions and parts and move the watermark; return the rows
+        that were new, in delivery order. The watermark row is locked first (watermark.lock)."""
         schema = self.t.versions.schema
         watermark = (await conn.execute(lock(schema))).scalar_one()
-        payload = c.EVENTS.decode(event)
-        row = version_row(event, payload, await self._last(conn, event, payload))
-        stmt = insert(self.t.versions).values(**row).on_conflict_do_nothing()
-        done = await conn.execute(stmt.returning(self.t.versions.c.compute_position))
-        if done.first() is None:
-            return None
-        if parts := part_rows(event.global_position, payload):
+        decoded = [(event, c.EVENTS.decode(event)) for event in events]
+        rows = await self._rows(conn, decoded)
+        new = await self._insert_versions(conn, rows)
+        if parts := _parts(decoded, new):
             await conn.execute(insert(self.t.parts), parts)
         await follow(conn, schema, watermark, await advance(conn, schema, watermark))
-        return row
+        return [row for row in rows if row["compute_position"] in new]
 
-    async def _last(
-        self, conn: AsyncConnection, event: RecordedEvent, payload: Any
-    ) -> Mapping[str, Any] | None:
-        if not isinstance(payload, c.EmissionWithdrawn):
-            return None
+    async def _rows(
+        self, conn: AsyncConnection, decoded: Sequence[Decoded]
+    ) -> list[dict[str, Any]]:
+        # A withdrawal keeps its source's latest version's grouping: the latest among the
+        # table's rows and the batch's rows before it, as one-at-a-time would have found.
+        latest = await self._latest(conn, _withdrawn(decoded))
+        rows, positions = [], set()
+        for event, payload in decoded:
+            key = (event.tenant_id, _source_id(payload))
+            row = version_row(event, payload, latest.get(key))
+            last = latest.get(key)
+            if last is None or row["compute_position"] > last["compute_position"]:
+                latest[key] = row
+            if row["compute_position"] not in positions:  # a duplicate keeps the first
+                positions.add(row["compute_position"])
+                rows.append(row)
+        return rows
+
+    async def _latest(
+        self, conn: AsyncConnection, keys: set[SourceKey]
+    ) -> dict[SourceKey, Mapping[str, Any]]:
+        if not keys:
+            return {}
         v = self.t.versions
         query = (
             sa.select(v)
-            .where(v.c.tenant_id == event.tenant_id, v.c.source_id == payload.source.id)
-            .order_by(v.c.compute_position.desc())
-            .limit(1)
+            .where(sa.tuple_(v.c.tenant_id, v.c.source_id).in_(sorted(keys)))
+            .ext(distinct_on(v.c.tenant_id, v.c.source_id))
+            .order_by(v.c.tenant_id, v.c.source_id, v.c.compute_position.desc())
         )
-        last = (await conn.execute(query)).first()
-        return dict(last._mapping) if last else None
+        found = await conn.execute(query)
+        return {(row.tenant_id, row.source_id): dict(row._mapping) for row in found}
+
+    async def _insert_versions(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> set[int]:
+        # One statement per shape of row: a column a kind leaves out takes its default.
+        v, new = self.t.versions, set()
+        shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in rows:
+            shapes.setdefault(tuple(row), []).append(row)
+        for alike in shapes.values():
+            for start in range(0, len(alike), CHUNK):
+                stmt = insert(v).values(alike[start : start + CHUNK]).on_conflict_do_nothing()
+                done = await conn.execute(stmt.returning(v.c.compute_position))
+                new.update(done.scalars())
+        return new
+
+
+def _parts(decoded: Sequence[Decoded], new: set[int]) -> list[dict[str, Any]]:
+    """The parts of the new versions, each version's once (a batch may hold it twice)."""
+    left, parts = set(new), []
+    for event, payload in decoded:
+        if event.global_position in left:
+            left.discard(event.global_position)
+            parts += part_rows(event.global_position, payload)
+    return parts
+
+
+def _source_id(payload: Any) -> UUID:
+    calculated = isinstance(payload, c.EmissionCalculated | c.EmissionRestated)
+    source: c.Source = payload.emission.source if calculated else payload.source
+    return source.id
+
+
+def _withdrawn(decoded: Sequence[Decoded]) -> set[SourceKey]:
+    return {
+        (event.tenant_id, payload.source.id)
+        for event, payload in decoded
+        if isinstance(payload, c.EmissionWithdrawn)
+    }

@@ -40,7 +40,9 @@ async def wait_until_pending(nats_client: NatsClient, consumer: Consumer, count:
     await consumer._ensure_consumer()
     js, s = nats_client.jetstream(), consumer.subscription
     async with asyncio.timeout(20):
-        while (await js.consumer_info(s.stream, s.durable)).num_pending < count:
+        while True:  # JetStream has no event for "the relay caught up": poll its count
+            if (await js.consumer_info(s.stream, s.durable)).num_pending >= count:
+                return
             await asyncio.sleep(0.05)
 
 

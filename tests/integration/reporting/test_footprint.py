@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contracts import compute as c
 from contracts import reporting as r
-from kernel.consumer import Consumer, Subscription
+from kernel.consumer import Batched, Consumer, Subscription
 from kernel.endpoints import CallContext
 from kernel.events import DomainEvent
 from kernel.migrations import upgrade
@@ -79,7 +79,8 @@ async def running(
     sub = Subscription(
         "reporting_compute", events_stream(ns, "compute"), [events_subject(ns, "compute")]
     )
-    consumer = Consumer(engine, reporting_schema, js, sub, reporting.on_compute_event, namespace=ns)
+    handler = Batched(reporting.on_compute_events)
+    consumer = Consumer(engine, reporting_schema, js, sub, handler, namespace=ns)
     tasks.append(asyncio.create_task(consumer.run(stop)))
     try:
         yield Setup(compute, reporting, changes, ns)
