@@ -28,9 +28,6 @@ from services.compute.domain import ActivityState, EmissionStatus, decide
 from services.compute.outcomes import outcome_for
 from services.compute.projections import ReadModels, emission_row
 
-# Rows per multi-row upsert: 8 parameters a row, well under PostgreSQL's 32,767 per statement.
-PROJECTED_PER_STATEMENT = 1000
-
 
 @dataclass(frozen=True)
 class Change:
@@ -136,13 +133,13 @@ async def project(
             "tenant_id": event.tenant_id,
             "version": event.stream_version,
         }
-    values = list(rows.values())
-    for start in range(0, len(values), PROJECTED_PER_STATEMENT):
-        await _upsert(conn, models, values[start : start + PROJECTED_PER_STATEMENT])
+    if rows:
+        await _upsert(conn, models, list(rows.values()))
 
 
 async def _upsert(conn: AsyncConnection, models: ReadModels, rows: list[dict[str, object]]) -> None:
     e = models.t.emissions
-    stmt = insert(e).values(rows)
+    stmt = insert(e)
     set_ = {name: stmt.excluded[name] for name in rows[0] if name != "source_id"}
-    await conn.execute(stmt.on_conflict_do_update(index_elements=[e.c.source_id], set_=set_))
+    # executemany: one cached statement (see activity_copy.record_activities)
+    await conn.execute(stmt.on_conflict_do_update(index_elements=[e.c.source_id], set_=set_), rows)

@@ -57,8 +57,10 @@ async def record_activities(
     if not recordings:
         return []
     a, rows = tables.activities, [_recording(event) for event in recordings]
-    stmt = insert(a).values(rows).on_conflict_do_nothing().returning(*a.c)
-    found = {r.activity_id: r for r in await conn.execute(stmt)}
+    # Rows as executemany parameters, not a multi-row VALUES: the statement is compiled
+    # once and cached (a VALUES list of its own size is compiled afresh every batch).
+    stmt = insert(a).on_conflict_do_nothing().returning(*a.c)
+    found = {r.activity_id: r for r in await conn.execute(stmt, rows)}
     missing = [row["activity_id"] for row in rows if row["activity_id"] not in found]
     if missing:
         query = sa.select(a).where(a.c.activity_id.in_(missing))

@@ -16,7 +16,6 @@ import pytest
 from contracts import factors as f
 from contracts import inventory as inv
 from contracts.compute import EVENTS as COMPUTE_EVENTS
-from services.compute import activity_batch
 from services.compute.core import GridIntensities, Method, compute_emissions
 from services.compute.request_logs import batches
 from services.factors.defaults import cloud_release
@@ -61,10 +60,9 @@ async def test_activities_changed_within_one_batch_are_decided_in_order(
     }  # fmt: skip
 
 
-async def test_a_release_restates_every_activity_of_its_kind_in_chunked_upserts(
-    stack: Stack, monkeypatch: pytest.MonkeyPatch
+async def test_a_release_restates_every_activity_of_its_kind_in_one_append(
+    stack: Stack,
 ) -> None:
-    monkeypatch.setattr(activity_batch, "PROJECTED_PER_STATEMENT", 2)  # 5 rows: 3 statements
     await published_electricity_factor(stack)
     ids = [uuid.uuid4() for _ in range(5)]
     await stack.inventory.append(
