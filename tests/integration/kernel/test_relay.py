@@ -120,3 +120,31 @@ async def test_a_second_relay_waits_until_the_first_stops(
         4,
         5,
     ]
+
+
+async def test_an_event_the_server_refuses_holds_back_the_rest_of_its_pipelined_batch(
+    store: EventStore,
+    nats_client: NatsClient,
+    namespace: str,
+    service_name: str,
+    stop: asyncio.Event,
+) -> None:
+    # A batch goes out before any acknowledgement comes back; if the server refused one
+    # event but stored the ones after it, the retry would put it behind them.
+    relay = make_relay(store, nats_client, namespace, service_name)
+    task = asyncio.create_task(relay.run(stop))
+    await asyncio.wait_for(relay.active.wait(), 10)
+    js, name = nats_client.jetstream(), events_stream(namespace, service_name)
+    config = (await js.stream_info(name)).config
+    config.max_msg_size = 1500  # the third event is bigger, until the relay's restart resets it
+    await js.update_stream(config)
+
+    sizes = [1, 1, 2000, 1, 1]
+    await store.append(
+        [NewEvent("s", "Counted", {"i": i, "pad": "x" * n}, "acme") for i, n in enumerate(sizes)]
+    )
+    await until_checkpoint(relay, 5)
+    stop.set()
+    await task
+
+    assert await stream_positions(js, namespace, service_name) == [1, 2, 3, 4, 5]
