@@ -114,8 +114,9 @@ def _used(column: Categorical, active: IntArray) -> BoolArray:
 class Keys:
     """A row's key: ((client · servers) + server) · devices + device (Horner: no scratch).
 
-    In the narrowest unsigned type that holds every possible key: that halves or quarters
-    the memory traffic of each pass over the rows.
+    In the codes' own integer type when it holds every possible key (Arrow's are int32): the
+    arithmetic then runs on the codes as they are, without a cast on each pass; else in the
+    narrowest unsigned type that does.
     """
 
     columns: Sequence[Categorical]
@@ -131,22 +132,30 @@ class Keys:
         return space
 
     @property
-    def dtype(self) -> type[np.unsignedinteger[Any]]:
+    def dtype(self) -> np.dtype[np.integer[Any]]:
         space = self.space
-        return np.uint16 if space <= 1 << 16 else np.uint32 if space <= 1 << 32 else np.uint64
+        given = {c.codes.dtype for c in self.columns if c.codes is not None}
+        if len(given) == 1:
+            (codes,) = given
+            if np.iinfo(codes).max >= space - 1:
+                return codes
+        return np.dtype(
+            np.uint16 if space <= 1 << 16 else np.uint32 if space <= 1 << 32 else np.uint64
+        )
 
     def of(self, rows: slice, out: Codes) -> Codes:
         """The keys of ``rows``, written into ``out`` (as long as the slice)."""
-        first = self.columns[0].codes
+        first, second, third = (c.codes for c in self.columns)
         if first is None:
             out[:] = 0
-        else:
-            np.copyto(out, first[rows], casting="unsafe")
-        for column, size in zip(self.columns[1:], self.sizes[1:], strict=True):
-            if size > 1:
-                np.multiply(out, size, out=out, dtype=out.dtype, casting="unsafe")
-            if column.codes is not None:  # an absent column has the one code 0
-                np.add(out, column.codes[rows], out=out, dtype=out.dtype, casting="unsafe")
+        else:  # the first code times the second's size, in one pass
+            np.multiply(first[rows], self.sizes[1], out=out, dtype=out.dtype, casting="unsafe")
+        if second is not None:  # an absent column has the one code 0
+            np.add(out, second[rows], out=out, dtype=out.dtype, casting="unsafe")
+        if self.sizes[2] > 1:
+            np.multiply(out, self.sizes[2], out=out, dtype=out.dtype, casting="unsafe")
+        if third is not None:
+            np.add(out, third[rows], out=out, dtype=out.dtype, casting="unsafe")
         return out
 
 
@@ -173,31 +182,21 @@ def _dense_sums(keys: Keys, weights: dict[str, FloatArray | float]) -> dict[str,
     """Sums over every possible key, rows taken a chunk at a time so each chunk's keys stay
     in cache between being made and being used (and no key array over all rows exists).
 
-    Two weights given per row share one scatter: packed as the real and imaginary parts of
-    a complex chunk, one ``np.add.at`` reads each key once and adds both (complex addition
-    is the two float additions in the same order, so the sums are bit for bit the same).
+    Each chunk's keys are made in the codes' type, then copied once to intp: ``np.add.at``
+    would convert any other index type itself, once per weight and more slowly.
     """
-    columns = {n: w for n, w in weights.items() if not isinstance(w, float)}
-    names = list(columns)
-    pairs = list(zip(names[0::2], names[1::2], strict=False))
-    paired = {name for pair in pairs for name in pair}
-    single = {name: w for name, w in weights.items() if name not in paired}
-    sums = {name: np.zeros(keys.space, dtype=np.float64) for name in single}
-    packed = [np.zeros(keys.space, dtype=np.complex128) for _ in pairs]
-    scratch = np.empty(min(keys.rows, _CHUNK_ROWS), keys.dtype)
-    both = np.empty(len(scratch) if pairs else 0, np.complex128)
+    sums = {name: np.zeros(keys.space, dtype=np.float64) for name in weights}
+    made = np.empty(min(keys.rows, _CHUNK_ROWS), keys.dtype)
+    index = made if made.dtype == np.intp else np.empty(len(made), np.intp)
     for start in range(0, keys.rows, _CHUNK_ROWS):
         rows = slice(start, start + _CHUNK_ROWS)
         size = min(keys.rows - start, _CHUNK_ROWS)
-        key = keys.of(rows, scratch[:size])
-        for (first, second), summed in zip(pairs, packed, strict=True):
-            packing = both[:size]
-            packing.real, packing.imag = columns[first][rows], columns[second][rows]
-            np.add.at(summed, key, packing)
-        for name, w in single.items():
+        key = keys.of(rows, made[:size])
+        if index is not made:
+            key = index[:size]
+            np.copyto(key, made[:size], casting="unsafe")  # every key is under 2**63
+        for name, w in weights.items():
             np.add.at(sums[name], key, w if isinstance(w, float) else w[rows])
-    for (first, second), summed in zip(pairs, packed, strict=True):
-        sums[first], sums[second] = summed.real.copy(), summed.imag.copy()
     return sums
 
 
