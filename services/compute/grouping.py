@@ -23,7 +23,7 @@ from services.compute.methods import Codes, FloatArray, IntArray
 _DENSE_KEYS = 1 << 20
 _DENSE_KEYS_PER_ROW = 2
 _MAX_KEY_SPACE = 1 << 63  # keys are unsigned 64-bit at most
-_CHUNK_ROWS = 1 << 16  # eco path: rows whose keys are made then summed while in cache
+_CHUNK_ROWS = 1 << 15  # eco path: rows checked, keyed and summed while in cache (L2)
 
 
 @dataclass(frozen=True)
