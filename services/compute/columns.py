@@ -2,31 +2,30 @@
 
 Every problem is an `InputError` naming the column and the reason. Pure: arrays in, arrays out.
 Reading copies nothing it need not: numbers stay zero-copy views of Arrow buffers when they
-are valid as given, and text columns stay as their dictionary codes (checked and named only
-for the values the rows use, once the path knows which those are).
+are valid as given (checked here, or by the eco path a chunk at a time as it sums them), and
+text columns stay as their dictionary codes (`services.compute.categorical`: checked and named
+only for the values the rows use, once the path knows which those are).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pyarrow as pa
 
+from services.compute.categorical import (
+    Categorical,
+    InputError,
+    alpha3_in,
+    single_chunk,
+    text_column,
+)
 from services.compute.grid import region_country
-from services.compute.methods import Codes, FloatArray, IntArray, Method
+from services.compute.methods import Codes, FloatArray, Method
 from services.compute.methods.device import DEVICES, terminals_of
-
-_ALPHA3 = re.compile("[A-Z]{3}")
-BoolArray = npt.NDArray[np.bool_]
-
-
-class InputError(ValueError):
-    """A request log the core cannot compute; the message names the column and the reason."""
 
 
 @dataclass(frozen=True)
@@ -39,39 +38,7 @@ class Groups:
     bytes: FloatArray  # per request (after the one-byte floor) times count
     exec_ms: FloatArray | None  # per request times count; None unless measured-device
     requests: FloatArray | None = None  # requests; None unless a server allocation needs them
-
-
-@dataclass(frozen=True)
-class Categorical:
-    """A text column as dictionary codes and the dictionary's values, as given.
-
-    ``codes`` is None when the column is absent (every row has the one value). A given
-    dictionary may hold values no row uses: `labelled` checks and names only the used ones.
-    """
-
-    column: str
-    codes: Codes | None
-    values: tuple[str, ...]
-    label: Callable[[str], str]  # a value's checked, normalised name; InputError if invalid
-
-    def used(self) -> BoolArray:
-        """Which dictionary values some row uses (one pass over the codes)."""
-        used = np.ones(len(self.values), dtype=np.bool_)
-        if self.codes is not None:
-            used[:] = False
-            used[self.codes] = True  # a scatter takes any integer width; bincount converts
-        return used
-
-    def labelled(self, used: BoolArray) -> tuple[IntArray, tuple[str, ...]]:
-        """Code -> index into the names, and the names: used values, labels merged alike."""
-        labels = {int(i): self.label(self.values[i]) for i in np.flatnonzero(used)}
-        unique = list(dict.fromkeys(labels.values()))
-        names = tuple(unique) if len(unique) == len(labels) else tuple(sorted(unique))
-        position = {name: i for i, name in enumerate(names)}
-        lut = np.zeros(len(self.values), dtype=np.intp)  # unused values: never looked up
-        for code, label in labels.items():
-            lut[code] = position[label]
-        return lut, names
+    rows_without_exec_ms: int = 0  # of the rows summed; set by the path that counted them
 
 
 @dataclass(frozen=True)
@@ -85,6 +52,10 @@ class RequestLog:
     requests: float
     rows_without_exec_ms: int
     numbers: Mapping[str, FloatArray]  # the number columns as read, for `refuse_infinite`
+    # None: bytes and exec_ms are checked (floored, times count). A number: they are as given,
+    # for the path to check a chunk at a time (`checked_rows`) while the chunk is in cache,
+    # bytes under this floor counting as 0; rows_without_exec_ms is then the path's to count.
+    unchecked_floor: float | None = None
 
     @property
     def server_column(self) -> str:
@@ -123,21 +94,39 @@ class Columns:
         return values
 
 
-def read_log(columns: Columns, method: Method) -> RequestLog:
+def read_log(columns: Columns, method: Method, *, by_chunk: bool = False) -> RequestLog:
+    """The log, its number columns checked now, or (``by_chunk``, no count column) later."""
     numbers = _numbers(columns, method)
     count = numbers.get("count")
     if count is not None and not _within(count, 0.0):
         _check(count, "count")
-    client = _categorical(
-        columns.required("client_country"), "client_country", _alpha3_in("client_country")
+    client = text_column(
+        columns.required("client_country"), "client_country", alpha3_in("client_country")
     )
     device = _devices(columns, method)
-    exec_ms, without = _exec_ms(numbers.get("exec_ms"), count)
+    floor = min_bytes_per_request(method)
+    later = floor if by_chunk and count is None else None
+    exec_ms, without = numbers.get("exec_ms"), 0
+    if later is None:
+        exec_ms, without = _exec_ms(exec_ms, count)
+    values = numbers["bytes"] if later is not None else _bytes(numbers["bytes"], floor, count)
     requests = float(columns.size if count is None else np.sum(count))
     return RequestLog(
-        _bytes(numbers["bytes"], method, count), exec_ms, count, client, _servers(columns),
-        device, requests, without, numbers,
+        values, exec_ms, count, client, _servers(columns), device, requests, without, numbers,
+        later,
     )  # fmt: skip
+
+
+def checked_rows(log: RequestLog, name: str, rows: slice) -> tuple[FloatArray, int]:
+    """``bytes`` or ``exec_ms`` of ``rows`` as checked, and how many lack exec_ms if counted."""
+    values: FloatArray = getattr(log, name)[rows]
+    if log.unchecked_floor is None:
+        return values, 0
+    if name == "bytes":
+        return _bytes(values, log.unchecked_floor, None, rows.start or 0), 0
+    checked, without = _exec_ms(values, None, rows.start or 0)
+    assert checked is not None
+    return checked, without
 
 
 def _numbers(columns: Columns, method: Method) -> dict[str, FloatArray]:
@@ -153,16 +142,9 @@ def _numbers(columns: Columns, method: Method) -> dict[str, FloatArray]:
     return numbers
 
 
-def _single(values: Any) -> Any:
-    """A one-chunk ChunkedArray as its chunk: Arrow buffers stay shared, not concatenated."""
-    if isinstance(values, pa.ChunkedArray) and values.num_chunks == 1:
-        return values.chunk(0)
-    return values
-
-
 def _numeric(values: Any, name: str) -> FloatArray:
     try:
-        values = _single(values)
+        values = single_chunk(values)
         if isinstance(values, pa.Array | pa.ChunkedArray):
             values = values.to_numpy(zero_copy_only=False)
         array: FloatArray = np.asarray(values, dtype=np.float64)
@@ -196,31 +178,34 @@ def refuse_infinite(log: RequestLog, *, given_sums_are_finite: bool | None = Non
         raise InputError("bytes: the values are too large to add up")
 
 
-def _check(values: FloatArray, name: str, *, missing_allowed: bool = False) -> None:
+def _check(values: FloatArray, name: str, *, missing_allowed: bool = False, first: int = 0) -> None:
     bad = np.isinf(values) if missing_allowed else ~np.isfinite(values)
     bad |= values < 0
     if bad.any():
         row = int(np.argmax(bad))
         value = float(values[row])
         reason = "NaN or null" if np.isnan(value) else "infinite" if np.isinf(value) else "negative"
-        raise InputError(f"{name}: {reason} value {value} at row {row}")
+        raise InputError(f"{name}: {reason} value {value} at row {first + row}")
 
 
-def _bytes(values: FloatArray, method: Method, count: FloatArray | None) -> FloatArray:
-    floor = min_bytes_per_request(method)
+def _bytes(
+    values: FloatArray, floor: float, count: FloatArray | None, first: int = 0
+) -> FloatArray:
     if not _within(values, floor):
-        _check(values, "bytes")
+        _check(values, "bytes", first=first)
         if floor > 0:
             values = np.where(values < floor, 0.0, values)
     return values if count is None else values * count
 
 
-def _exec_ms(values: FloatArray | None, count: FloatArray | None) -> tuple[FloatArray | None, int]:
+def _exec_ms(
+    values: FloatArray | None, count: FloatArray | None, first: int = 0
+) -> tuple[FloatArray | None, int]:
     if values is None:
         return None, 0
     without = 0
     if not _within(values, 0.0):
-        _check(values, "exec_ms", missing_allowed=True)
+        _check(values, "exec_ms", missing_allowed=True, first=first)
         missing = np.isnan(values)
         without = int(np.count_nonzero(missing))
         if without:
@@ -228,51 +213,13 @@ def _exec_ms(values: FloatArray | None, count: FloatArray | None) -> tuple[Float
     return (values if count is None else values * count), without
 
 
-def _categorical(values: Any, name: str, label: Callable[[str], str]) -> Categorical:
-    array = _arrow_text(values, name)
-    if array.null_count:
-        row = int(np.argmax(array.is_null().to_numpy(zero_copy_only=False)))
-        raise InputError(f"{name}: {array.null_count} null values, the first at row {row}")
-    encoded = array if pa.types.is_dictionary(array.type) else array.dictionary_encode()
-    codes = encoded.indices.to_numpy(zero_copy_only=False)
-    names = tuple(str(n) for n in encoded.dictionary.to_pylist())
-    return Categorical(name, codes, names, label)
-
-
-def _arrow_text(values: Any, name: str) -> Any:
-    values = _single(values)
-    if isinstance(values, pa.ChunkedArray):
-        if pa.types.is_dictionary(values.type):
-            values = values.unify_dictionaries()
-        values = values.combine_chunks()
-    if not isinstance(values, pa.Array):
-        try:
-            values = pa.array(values, type=pa.string())
-        except (pa.ArrowException, TypeError, ValueError) as exc:
-            raise InputError(f"{name}: expected text values ({exc})") from exc
-    text = values.type.value_type if pa.types.is_dictionary(values.type) else values.type
-    if not (pa.types.is_string(text) or pa.types.is_large_string(text) or pa.types.is_null(text)):
-        raise InputError(f"{name}: expected text values, got {values.type}")
-    return values
-
-
-def _alpha3_in(column: str) -> Callable[[str], str]:
-    def label(name: str) -> str:
-        code = name.strip().upper()
-        if not _ALPHA3.fullmatch(code):
-            raise InputError(f"{column}: {name!r} is not an ISO 3166 alpha-3 country code")
-        return code
-
-    return label
-
-
 def _servers(columns: Columns) -> Categorical:
     country, region = columns.get("server_country"), columns.get("cloud_region")
     if (country is None) == (region is None):
         raise InputError("server_country, cloud_region: give exactly one of these two columns")
     if country is not None:
-        return _categorical(country, "server_country", _alpha3_in("server_country"))
-    return _categorical(region, "cloud_region", region_country)
+        return text_column(country, "server_country", alpha3_in("server_country"))
+    return text_column(region, "cloud_region", region_country)
 
 
 def _devices(columns: Columns, method: Method) -> Categorical:
@@ -291,4 +238,4 @@ def _devices(columns: Columns, method: Method) -> Categorical:
             raise InputError(f"device: unknown device {name!r}; expected one of {allowed}")
         return device
 
-    return _categorical(values, "device", label)
+    return text_column(values, "device", label)

@@ -25,13 +25,8 @@ from typing import Any, Literal
 import numpy as np
 
 from services.compute import grid
-from services.compute.columns import (
-    Columns,
-    Groups,
-    InputError,
-    min_bytes_per_request,
-    read_log,
-)
+from services.compute.categorical import InputError
+from services.compute.columns import Columns, Groups, min_bytes_per_request, read_log
 from services.compute.grid import (
     Countries,
     CountryLookup,
@@ -99,7 +94,7 @@ def compute_emissions(
     """Grams CO2e of a request log: a pyarrow Table or RecordBatch, or a mapping of columns."""
     if path not in ("full", "eco"):
         raise ValueError(f"path must be 'full' or 'eco', got {path!r}")
-    log = read_log(Columns(data), method)
+    log = read_log(Columns(data), method, by_chunk=path == "eco")
     with_requests = method.server is not None and method.server.basis == "requests"
     grouping = every_row if path == "full" else distinct_keys
     groups, names = grouping(log, with_requests)
@@ -111,7 +106,7 @@ def compute_emissions(
         result,
         rows=len(log.bytes),
         requests=log.requests,
-        rows_without_exec_ms=log.rows_without_exec_ms,
+        rows_without_exec_ms=groups.rows_without_exec_ms,
         bytes=float(np.sum(groups.bytes)),
     )
 

@@ -15,21 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from services.compute.columns import (
-    BoolArray,
-    Categorical,
-    Groups,
-    InputError,
-    RequestLog,
-    refuse_infinite,
-)
+from services.compute.categorical import BoolArray, Categorical, InputError
+from services.compute.columns import Groups, RequestLog, checked_rows, refuse_infinite
 from services.compute.methods import Codes, FloatArray, IntArray
 
 # Up to this many possible keys, or this many per row, each sum is one array over every key.
 _DENSE_KEYS = 1 << 20
 _DENSE_KEYS_PER_ROW = 2
 _MAX_KEY_SPACE = 1 << 63  # keys are unsigned 64-bit at most
-_CHUNK_ROWS = 1 << 16  # eco path: rows whose keys are made then summed while in cache
+_CHUNK_ROWS = 1 << 15  # eco path: rows checked, keyed and summed while in cache (L2)
 
 
 @dataclass(frozen=True)
@@ -50,7 +44,9 @@ def every_row(log: RequestLog, with_requests: bool) -> tuple[Groups, Names]:
     requests = None
     if with_requests:
         requests = log.count if log.count is not None else np.ones(len(log.bytes))
-    groups = Groups(client[0], server[0], device[0], log.bytes, log.exec_ms, requests)
+    groups = Groups(
+        client[0], server[0], device[0], log.bytes, log.exec_ms, requests, log.rows_without_exec_ms
+    )
     return groups, Names(client[1], server[1], device[1], log.server_column)
 
 
@@ -81,11 +77,7 @@ def distinct_keys(log: RequestLog, with_requests: bool) -> tuple[Groups, Names]:
     """Eco path: one group per key with any activity, its bytes, time and requests summed."""
     columns = _columns(log)
     sizes = [len(c.values) for c in columns]
-    weights: dict[str, FloatArray | float] = {"bytes": log.bytes}
-    if log.exec_ms is not None:
-        weights["exec_ms"] = log.exec_ms
-    if with_requests:
-        weights["requests"] = log.count if log.count is not None else 1.0
+    weights = Weights(log, with_requests)
     keys, sums = _sum_per_key(Keys(columns, sizes, len(log.bytes)), weights)
     refuse_infinite(log, given_sums_are_finite=all(np.isfinite(s).all() for s in sums.values()))
     client, rest = np.divmod(keys, sizes[1] * sizes[2])
@@ -93,8 +85,9 @@ def distinct_keys(log: RequestLog, with_requests: bool) -> tuple[Groups, Names]:
     raw = (client, server, device)
     coded = [c.labelled(_used(c, r)) for c, r in zip(columns, raw, strict=True)]
     client, server, device = (lut[r] for (lut, _), r in zip(coded, raw, strict=True))
+    without = log.rows_without_exec_ms + weights.rows_without_exec_ms
     groups = Groups(
-        client, server, device, sums["bytes"], sums.get("exec_ms"), sums.get("requests")
+        client, server, device, sums["bytes"], sums.get("exec_ms"), sums.get("requests"), without
     )
     return groups, Names(coded[0][1], coded[1][1], coded[2][1], log.server_column)
 
@@ -114,8 +107,9 @@ def _used(column: Categorical, active: IntArray) -> BoolArray:
 class Keys:
     """A row's key: ((client · servers) + server) · devices + device (Horner: no scratch).
 
-    In the narrowest unsigned type that holds every possible key: that halves or quarters
-    the memory traffic of each pass over the rows.
+    In the codes' own integer type when it holds every possible key (Arrow's are int32): the
+    arithmetic then runs on the codes as they are, without a cast on each pass; else in the
+    narrowest unsigned type that does.
     """
 
     columns: Sequence[Categorical]
@@ -131,28 +125,56 @@ class Keys:
         return space
 
     @property
-    def dtype(self) -> type[np.unsignedinteger[Any]]:
+    def dtype(self) -> np.dtype[np.integer[Any]]:
         space = self.space
-        return np.uint16 if space <= 1 << 16 else np.uint32 if space <= 1 << 32 else np.uint64
+        given = {c.codes.dtype for c in self.columns if c.codes is not None}
+        if len(given) == 1:
+            (codes,) = given
+            if np.iinfo(codes).max >= space - 1:
+                return codes
+        return np.dtype(
+            np.uint16 if space <= 1 << 16 else np.uint32 if space <= 1 << 32 else np.uint64
+        )
 
     def of(self, rows: slice, out: Codes) -> Codes:
         """The keys of ``rows``, written into ``out`` (as long as the slice)."""
-        first = self.columns[0].codes
+        first, second, third = (c.codes for c in self.columns)
         if first is None:
             out[:] = 0
-        else:
-            np.copyto(out, first[rows], casting="unsafe")
-        for column, size in zip(self.columns[1:], self.sizes[1:], strict=True):
-            if size > 1:
-                np.multiply(out, size, out=out, dtype=out.dtype, casting="unsafe")
-            if column.codes is not None:  # an absent column has the one code 0
-                np.add(out, column.codes[rows], out=out, dtype=out.dtype, casting="unsafe")
+        else:  # the first code times the second's size, in one pass
+            np.multiply(first[rows], self.sizes[1], out=out, dtype=out.dtype, casting="unsafe")
+        if second is not None:  # an absent column has the one code 0
+            np.add(out, second[rows], out=out, dtype=out.dtype, casting="unsafe")
+        if self.sizes[2] > 1:
+            np.multiply(out, self.sizes[2], out=out, dtype=out.dtype, casting="unsafe")
+        if third is not None:
+            np.add(out, third[rows], out=out, dtype=out.dtype, casting="unsafe")
         return out
 
 
-def _sum_per_key(
-    keys: Keys, weights: dict[str, FloatArray | float]
-) -> tuple[IntArray, dict[str, FloatArray]]:
+@dataclass
+class Weights:
+    """What is summed per key, read ``rows`` at a time: a log read unchecked has each chunk
+    checked here (`checked_rows`), while it is in cache, rather than in a pass of its own."""
+
+    log: RequestLog
+    with_requests: bool
+    rows_without_exec_ms: int = 0  # counted in the chunks checked here
+
+    @property
+    def names(self) -> list[str]:
+        names = ["bytes"] if self.log.exec_ms is None else ["bytes", "exec_ms"]
+        return [*names, "requests"] if self.with_requests else names
+
+    def of(self, name: str, rows: slice) -> FloatArray | float:
+        if name == "requests":
+            return 1.0 if self.log.count is None else self.log.count[rows]
+        values, without = checked_rows(self.log, name, rows)
+        self.rows_without_exec_ms += without
+        return values
+
+
+def _sum_per_key(keys: Keys, weights: Weights) -> tuple[IntArray, dict[str, FloatArray]]:
     """The keys with any activity and each weight summed per such key."""
     space = keys.space
     if space <= max(_DENSE_KEYS_PER_ROW * keys.rows, _DENSE_KEYS):
@@ -160,7 +182,8 @@ def _sum_per_key(
     else:  # too many possible keys for an array each: number the distinct ones (a sort)
         every = keys.of(slice(None), np.empty(keys.rows, keys.dtype))
         found, index = np.unique(every, return_inverse=True)
-        sums = {name: _added(index, len(found), w) for name, w in weights.items()}
+        all_rows = slice(0, keys.rows)
+        sums = {n: _added(index, len(found), weights.of(n, all_rows)) for n in weights.names}
     active = np.zeros(len(sums["bytes"]), dtype=np.bool_)
     for summed in sums.values():
         active |= summed != 0  # a key with no bytes, time or requests emits nothing
@@ -169,35 +192,25 @@ def _sum_per_key(
     return key, {name: summed[where] for name, summed in sums.items()}
 
 
-def _dense_sums(keys: Keys, weights: dict[str, FloatArray | float]) -> dict[str, FloatArray]:
+def _dense_sums(keys: Keys, weights: Weights) -> dict[str, FloatArray]:
     """Sums over every possible key, rows taken a chunk at a time so each chunk's keys stay
     in cache between being made and being used (and no key array over all rows exists).
 
-    Two weights given per row share one scatter: packed as the real and imaginary parts of
-    a complex chunk, one ``np.add.at`` reads each key once and adds both (complex addition
-    is the two float additions in the same order, so the sums are bit for bit the same).
+    Each chunk's keys are made in the codes' type, then copied once to intp: ``np.add.at``
+    would convert any other index type itself, once per weight and more slowly.
     """
-    columns = {n: w for n, w in weights.items() if not isinstance(w, float)}
-    names = list(columns)
-    pairs = list(zip(names[0::2], names[1::2], strict=False))
-    paired = {name for pair in pairs for name in pair}
-    single = {name: w for name, w in weights.items() if name not in paired}
-    sums = {name: np.zeros(keys.space, dtype=np.float64) for name in single}
-    packed = [np.zeros(keys.space, dtype=np.complex128) for _ in pairs]
-    scratch = np.empty(min(keys.rows, _CHUNK_ROWS), keys.dtype)
-    both = np.empty(len(scratch) if pairs else 0, np.complex128)
+    sums = {name: np.zeros(keys.space, dtype=np.float64) for name in weights.names}
+    made = np.empty(min(keys.rows, _CHUNK_ROWS), keys.dtype)
+    index = made if made.dtype == np.intp else np.empty(len(made), np.intp)
     for start in range(0, keys.rows, _CHUNK_ROWS):
         rows = slice(start, start + _CHUNK_ROWS)
         size = min(keys.rows - start, _CHUNK_ROWS)
-        key = keys.of(rows, scratch[:size])
-        for (first, second), summed in zip(pairs, packed, strict=True):
-            packing = both[:size]
-            packing.real, packing.imag = columns[first][rows], columns[second][rows]
-            np.add.at(summed, key, packing)
-        for name, w in single.items():
-            np.add.at(sums[name], key, w if isinstance(w, float) else w[rows])
-    for (first, second), summed in zip(pairs, packed, strict=True):
-        sums[first], sums[second] = summed.real.copy(), summed.imag.copy()
+        key = keys.of(rows, made[:size])
+        if index is not made:
+            key = index[:size]
+            np.copyto(key, made[:size], casting="unsafe")  # every key is under 2**63
+        for name, summed in sums.items():
+            np.add.at(summed, key, weights.of(name, rows))
     return sums
 
 

@@ -25,6 +25,8 @@ def test_quick_run_measures_every_figure_and_the_baselines_agree_with_the_core(
         assert figures["eco"]["rows_per_s"] > 0 and figures["full"]["rows_per_s"] > 0
         assert figures["eco"]["rows_per_cpu_s"] > 0 and figures["full"]["rows_per_cpu_s"] > 0
     assert results["python_per_row"]["relative_difference_vs_core"] < 1e-9
+    assert results["python_per_row"]["rows_per_cpu_s"] > 0
+    assert results["ratios"]["eco_vs_python_loop_cpu"] > 0
     co2js = results["co2js_per_call"]
     if shutil.which("node") is None:
         assert "node" in co2js["unavailable"]

@@ -11,7 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.compute import grouping
-from services.compute.core import EmissionAccumulator, ServerAllocation, compute_emissions
+from services.compute.core import (
+    EmissionAccumulator,
+    InputError,
+    ServerAllocation,
+    compute_emissions,
+)
 from services.compute.grid import EMBER_CO2JS_0_19, GridIntensities
 from services.compute.methods import (
     MODEL_DEFAULT,
@@ -154,3 +159,24 @@ def test_chunked_equals_whole(
         accumulator.add(batch)
     whole = compute_emissions(table, method, GRID, path=path)  # type: ignore[arg-type]
     assert_same(accumulator.result(), whole)
+
+
+@pytest.mark.parametrize("path", ["full", "eco"])
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("bytes", -2.0, "bytes: negative value -2.0 at row 3"),
+        ("bytes", math.nan, "bytes: NaN or null value nan at row 3"),
+        ("exec_ms", -2.0, "exec_ms: negative value -2.0 at row 3"),
+    ],
+)
+def test_a_bad_value_past_the_first_chunk_is_named_at_its_row(
+    path: str, column: str, value: float, message: str
+) -> None:
+    log: dict[str, list[Any]] = {"bytes": [1.0] * 5, "exec_ms": [1.0] * 5}
+    log[column][3] = value
+    log |= {"client_country": ["FRA"] * 5, "server_country": ["FRA"] * 5, "device": ["laptop"] * 5}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(grouping, "_CHUNK_ROWS", 2)  # the eco path checks rows two at a time
+        with pytest.raises(InputError, match=message):
+            compute_emissions(log, Method("measured-device"), GRID, path=path)  # type: ignore[arg-type]
