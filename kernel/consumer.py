@@ -14,7 +14,6 @@ while the others are applied once. An outage never dead-letters.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from nats.js.errors import BadRequestError, NotFoundError
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from kernel import wire
 from kernel.aio import wait_for_stop
 from kernel.batching import (
     AfterCommit,
@@ -253,7 +253,7 @@ async def _after_commit(after: AfterCommit | None, durable: str) -> None:
 
 
 def _decode(msg: Msg, upcasters: Upcasters) -> RecordedEvent:
-    event = RecordedEvent.from_json(json.loads(msg.data))
+    event = RecordedEvent.from_json(wire.decode(msg.data))
     version, payload = upcasters.upcast(event.type, event.schema_version, event.payload)
     if version == event.schema_version:
         return event

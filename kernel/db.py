@@ -7,6 +7,8 @@ import json
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from kernel import wire
+
 
 def async_url(url: str) -> str:
     """Any PostgreSQL URL, rewritten to use the asyncpg driver."""
@@ -24,4 +26,5 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         # statement instead, which callers already treat as retryable.
         pool_recycle=3600,
         json_serializer=lambda obj: json.dumps(obj, ensure_ascii=False, allow_nan=False),
+        json_deserializer=wire.decode,
     )

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from datetime import UTC, datetime
 
@@ -29,6 +28,7 @@ from nats.js.errors import BadRequestError
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from kernel import wire
 from kernel.aio import wait_any, wait_for_stop
 from kernel.envelope import RecordedEvent
 from kernel.metrics import RELAY_LAG, RELAY_PUBLISHED
@@ -172,7 +172,7 @@ class Relay:
         if previous is not None:
             headers[Header.EXPECTED_LAST_MSG_ID.value] = str(previous.event_id)
         subject = events_subject(self.namespace, self.service, event.type)
-        return subject, json.dumps(event.to_json()).encode(), headers
+        return subject, wire.encode(event.to_json()), headers
 
     async def _advance(self, position: int) -> None:
         async with self._advanced:
