@@ -22,7 +22,7 @@ import json
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import sqlalchemy as sa
@@ -274,6 +274,8 @@ def _append_statement_positional(schema: str) -> str:
     return f'SELECT * FROM "{schema}".append_events({args})'
 
 
+_Value = TypeVar("_Value")
+
 # out_positions, out_versions, out_recorded_at, out_first_prev_hash, out_hashes, out_replayed
 _Appended = tuple[Any, ...]
 
@@ -286,22 +288,32 @@ def _append_params(
     texts = [_payload_json(e) for e in events]
     return {
         "event_ids": [e.event_id for e in events],
-        "stream_ids": [e.stream_id for e in events],
-        "types": [e.type for e in events],
-        "schema_versions": [e.schema_version for e in events],
-        "tenant_ids": [e.tenant_id for e in events],
-        "occurred_at": [e.occurred_at for e in events],
-        "causation_ids": [e.causation_id for e in events],
-        "correlation_ids": [e.correlation_id for e in events],
-        "actors": [e.actor for e in events],
-        "payloads": [t.decode() for t in texts],
-        "contents": [content_hash(e, t) for e, t in zip(events, texts, strict=True)],
+        "stream_ids": _batch_column([e.stream_id for e in events]),
+        "types": _batch_column([e.type for e in events]),
+        "schema_versions": _batch_column([e.schema_version for e in events]),
+        "tenant_ids": _batch_column([e.tenant_id for e in events]),
+        "occurred_at": _batch_column([e.occurred_at for e in events]),
+        "causation_ids": _batch_column([e.causation_id for e in events]),
+        "correlation_ids": _batch_column([e.correlation_id for e in events]),
+        "actors": _batch_column([e.actor for e in events]),
+        "payloads": (b"[" + b",".join(texts) + b"]").decode(),
+        "contents": b"".join([content_hash(e, t) for e, t in zip(events, texts, strict=True)]),
         "expected_streams": list(expected),
         "expected_versions": list(expected.values()),
         "idem_key": idempotency.key if idempotency else None,
         "idem_fingerprint": idempotency.fingerprint if idempotency else None,
         "versions": _stated_versions(events, expected),
     }
+
+
+def _batch_column(values: list[_Value]) -> list[_Value]:
+    """The column as the append function takes it: one element when all events share it.
+
+    The driver checks and encodes each array element on its own, a third of an append's
+    client time at 100 events before; a stream, type, tenant or actor is most often the same
+    for the whole batch.
+    """
+    return values[:1] if values.count(values[0]) == len(values) else values
 
 
 def _stated_versions(events: Sequence[NewEvent], expected: Mapping[str, int]) -> list[int] | None:
