@@ -72,7 +72,6 @@ class EventStore:
         self.upcasters = upcasters or Upcasters()
         self._append_sql = _append_statement(schema)
         self._append_sql_positional = _append_statement_positional(schema)
-        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     async def append(
         self,
@@ -89,30 +88,13 @@ class EventStore:
         retry returns the first append's events and writes nothing. Pass `conn` to append
         inside the caller's transaction (projection writes and events commit together).
         """
-        if conn is not None:
-            return await self._append_in(conn, events, expected_versions or {}, idempotency)
-        # The append is one statement, atomic on its own: run it in autocommit and save the
-        # BEGIN and COMMIT round trips (a third of an append's latency at batch size 1).
-        async with self._autocommit.connect() as own:
-            return await self._append_in(
-                own, events, expected_versions or {}, idempotency, driver=True
-            )
-
-    async def _append_in(
-        self,
-        conn: AsyncConnection,
-        events: Sequence[NewEvent],
-        expected: Mapping[str, int],
-        idempotency: IdempotencyKey | None,
-        *,
-        driver: bool = False,
-    ) -> list[RecordedEvent]:
+        expected = expected_versions or {}
         _check_batch(events, idempotency)
         params = _append_params(events, expected, idempotency)
-        row = await (self._call_driver(conn, params) if driver else self._call(conn, params))
+        row = await (self._call_alone(params) if conn is None else self._call(conn, params))
         positions, versions, recorded_at, prev_hash, hashes, replayed = row
         if replayed:  # an idempotent retry, answered with the first append's events
-            return await self._at_positions(conn, list(positions))
+            return await self._at_positions(list(positions), conn)
         APPENDED.labels(self.schema).inc(len(events))
         recorded = []
         for event, position, version, link in zip(events, positions, versions, hashes, strict=True):
@@ -126,22 +108,34 @@ class EventStore:
         except DBAPIError as error:
             raise _translated(error.orig, error) from error
 
-    async def _call_driver(self, conn: AsyncConnection, params: dict[str, object]) -> _Appended:
-        # Autocommit only: straight to asyncpg (its statement cache), skipping SQLAlchemy's
-        # per-statement work, which is most of an append's client time at batch size 1.
-        raw = (await conn.get_raw_connection()).driver_connection
+    async def _call_alone(self, params: dict[str, object]) -> _Appended:
+        # The append is one statement, atomic on its own: run it in autocommit (saving the
+        # BEGIN and COMMIT round trips, a third of an append's latency at batch size 1),
+        # straight on a pooled asyncpg connection (its statement cache). An AsyncConnection
+        # around it, with its isolation-level switch and per-statement work, cost more client
+        # time than the statement itself at batch size 1.
+        pooled = await self.engine.raw_connection()
+        driver: Any = pooled.driver_connection
         args = [params[name] for name in _APPEND_ARGS]
         try:
-            return tuple(await raw.fetchrow(self._append_sql_positional, *args))  # type: ignore[union-attr]
+            return tuple(await driver.fetchrow(self._append_sql_positional, *args))
+        except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError):
+            pooled.invalidate()  # a broken connection never goes back to the pool
+            raise
         except asyncpg.PostgresError as error:
             raise _translated(error, error) from error
+        finally:
+            pooled.close()
 
     async def _at_positions(
-        self, conn: AsyncConnection, positions: list[int]
+        self, positions: list[int], conn: AsyncConnection | None
     ) -> list[RecordedEvent]:
         ev = self.tables.events
         query = self._select().where(ev.c.global_position.in_(positions))
-        return [self._to_event(r) for r in await conn.execute(query.order_by(ev.c.global_position))]
+        query = query.order_by(ev.c.global_position)
+        if conn is None:
+            return await self._fetch(query)
+        return [self._to_event(r) for r in await conn.execute(query)]
 
     # ---- reads -------------------------------------------------------------------------
 
