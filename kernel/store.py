@@ -344,7 +344,7 @@ def _translated(cause: object, error: Exception) -> Exception:
 def _payload_json(event: NewEvent) -> bytes:
     try:
         return canonical_json(event.payload)
-    except (ValueError, TypeError) as error:  # NaN, infinity, or not JSON at all
+    except (ValueError, TypeError, RecursionError) as error:  # NaN, not JSON, or circular
         raise InvalidEvent(
             f"event {event.type} on stream {event.stream_id!r}: payload is not canonical JSON "
             f"(no NaN or infinite numbers, string keys only): {error}"

@@ -184,6 +184,10 @@ async def test_bad_events_are_refused_with_a_reason(store: EventStore) -> None:
         await store.append([NewEvent("a", "T", {"v": float("nan")}, tenant_id="acme")])
     with pytest.raises(InvalidEvent, match="tenant_id"):
         await store.append([NewEvent("a", "T", {}, tenant_id="")])
+    circular: dict[str, object] = {}
+    circular["self"] = circular
+    with pytest.raises(InvalidEvent, match="not canonical JSON"):
+        await store.append([NewEvent("a", "T", circular, tenant_id="acme")])
     assert await store.head_position() == 0
 
 
