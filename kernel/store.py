@@ -303,9 +303,9 @@ def _append_params(
 def _batch_column(values: list[_Value]) -> list[_Value]:
     """The column as the append function takes it: one element when all events share it.
 
-    The driver checks and encodes each array element on its own, a third of an append's
-    client time at 100 events before; a stream, type, tenant or actor is most often the same
-    for the whole batch.
+    The driver checks and encodes each array element on its own (nearly a third of a
+    100-event append's client time, before); a stream, type, tenant or actor is most often
+    the same for the whole batch.
     """
     return values[:1] if values.count(values[0]) == len(values) else values
 

@@ -3,10 +3,10 @@
 Revision ID: kernel_0003
 Revises: kernel_0002
 
-Encoding one array element per event and column was a third of an append's client time at
-100 events (the driver checks every element's type): a column whose value is the same for the
-whole batch now travels as one element, the payloads as one JSON array and the content hashes
-as one bytea. What the function checks and writes is unchanged.
+Encoding one array element per event and column was nearly a third of a 100-event append's
+client time (the driver checks every element's type): a column whose value is the same for
+the whole batch now travels as one element, the payloads as one JSON array and the content
+hashes as one bytea. What the function checks and writes is unchanged.
 """
 
 from alembic import context, op
