@@ -35,12 +35,12 @@ def store_payloads_as(bind: sa.Connection, schema: str, payload_type: str = "jso
     q, t = f'"{schema}"', payload_type
     alter = f"ALTER TABLE {q}.events ALTER COLUMN payload TYPE {t} USING payload::{t}"
     bind.execute(sa.text(alter))
-    bind.execute(sa.text(f"DROP FUNCTION IF EXISTS {q}.append_events({_FIRST_ARGUMENTS})"))
-    bind.execute(sa.text(_append_function(q, t)))
+    bind.execute(sa.text(f"DROP FUNCTION IF EXISTS {q}.append_events({FIRST_ARGUMENTS})"))
+    bind.execute(sa.text(append_function(q, t)))
 
 
 # The argument types of revision 0001's append_events (before p_versions), to drop it.
-_FIRST_ARGUMENTS = (
+FIRST_ARGUMENTS = (
     "uuid[], text[], text[], integer[], text[], timestamptz[], uuid[], uuid[], text[], text[], "
     "bytea[], text[], integer[], text, bytea"
 )
@@ -78,11 +78,11 @@ def _guards(schema: str, channel: str) -> list[str]:
             END $$""",
         f"CREATE OR REPLACE TRIGGER log_head_notify AFTER UPDATE ON {q}.log_head "
         f"FOR EACH ROW EXECUTE FUNCTION {q}.notify_appended()",
-        _append_function(q),
+        append_function(q),
     ]
 
 
-def _append_function(q: str, payload_type: str = "json") -> str:
+def append_function(q: str, payload_type: str = "json") -> str:
     """`append_events`: a whole append in one statement (see kernel/store.py for the why).
 
     Errors it raises on purpose: SQLSTATE EMCON (expected version does not hold; the message

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
-from kernel.envelope import NewEvent, canonical_json
+from kernel.envelope import NewEvent, RecordedEvent, canonical_json
 from kernel.errors import ConcurrencyConflict, IdempotencyKeyReused, InvalidEvent
 from kernel.store import EventStore, IdempotencyKey, request_fingerprint
 from kernel.upcasting import Upcasters
@@ -130,6 +132,39 @@ async def test_reads_by_position_type_and_tenant(store: EventStore) -> None:
     assert [e.payload["n"] for e in await store.read_stream("a", from_version=2)] == []
 
 
+async def test_each_event_keeps_its_own_fields_in_a_batch_shared_or_not(
+    store: EventStore,
+) -> None:
+    # The append sends a column the whole batch shares as one value: both cases must store
+    # every event's own fields, whichever way the append runs.
+    cause, correlation = uuid.uuid4(), uuid.uuid4()
+    january, february = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)
+    varied = [
+        NewEvent("a", "T1", {"n": 1}, "acme", 1, january, "ann"),
+        NewEvent("b", "T2", {"n": 2}, "globex", 2, february, "bob", cause, correlation),
+        NewEvent("a", "T1", {"n": 3}, "acme", 1, january, "ann", correlation_id=correlation),
+    ]
+    shared = [NewEvent("c", "T3", {"n": n}, "acme", 3, january, "cy", cause) for n in range(3)]
+
+    recorded = await store.append(varied, expected_versions={"a": 0, "b": 0})
+    async with store.engine.begin() as conn:
+        recorded += await store.append(shared, expected_versions={"c": 0}, conn=conn)
+
+    read = await store.read_all()
+    assert read == recorded
+    assert [_own_fields(e) for e in read] == [_own_fields(e) for e in varied + shared]
+    assert [e.stream_version for e in read] == [1, 1, 2, 1, 2, 3]
+    assert (await store.verify_chain()).ok
+
+
+def _own_fields(event: NewEvent | RecordedEvent) -> tuple[object, ...]:
+    return (
+        *(event.event_id, event.stream_id, event.type, event.payload, event.tenant_id),
+        *(event.schema_version, event.occurred_at, event.actor),
+        *(event.causation_id, event.correlation_id),
+    )
+
+
 async def test_upcasters_apply_on_read_but_not_to_the_hash(
     store: EventStore, upcasters: Upcasters
 ) -> None:
@@ -149,6 +184,10 @@ async def test_bad_events_are_refused_with_a_reason(store: EventStore) -> None:
         await store.append([NewEvent("a", "T", {"v": float("nan")}, tenant_id="acme")])
     with pytest.raises(InvalidEvent, match="tenant_id"):
         await store.append([NewEvent("a", "T", {}, tenant_id="")])
+    circular: dict[str, object] = {}
+    circular["self"] = circular
+    with pytest.raises(InvalidEvent, match="not canonical JSON"):
+        await store.append([NewEvent("a", "T", circular, tenant_id="acme")])
     assert await store.head_position() == 0
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -52,3 +54,22 @@ def test_canonical_json_sorts_keys_keeps_unicode_and_refuses_nan() -> None:
     )
     with pytest.raises(ValueError, match="not JSON compliant"):
         canonical_json({"v": float("nan")})
+
+
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | _text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_text, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(data=_json_values)
+def test_canonical_json_is_json_dumps_with_the_canonical_options(data: Any) -> None:
+    expected = json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+    assert canonical_json(data) == expected.encode()
