@@ -128,7 +128,7 @@ async def project(
     """
     rows: dict[object, dict[str, object]] = {}
     for payload, event in recorded:
-        row = emission_row(payload)
+        row = emission_row(payload, event)
         rows[row["source_id"]] = row | {
             "tenant_id": event.tenant_id,
             "version": event.stream_version,

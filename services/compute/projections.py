@@ -212,7 +212,7 @@ class ReadModels:
     async def apply(self, event: RecordedEvent, conn: AsyncConnection) -> None:
         """Projection of compute's own events onto the current-emissions table."""
         payload = c.EVENTS.decode(event)
-        row = emission_row(payload) | {
+        row = emission_row(payload, event) | {
             "tenant_id": event.tenant_id,
             "version": event.stream_version,
         }
@@ -225,14 +225,15 @@ def _kinds(kind: str | None) -> set[str]:
     return set() if kind is None else {kind}
 
 
-def emission_row(payload: object) -> dict[str, object]:
+def emission_row(payload: object, event: RecordedEvent) -> dict[str, object]:
+    """The current-emissions row of `event`, decoded as `payload`."""
     if isinstance(payload, c.EmissionCalculated | c.EmissionRestated):
         em = payload.emission
         return {
             "source_id": em.source.id,
             "activity_kind": em.activity_kind,
             "status": "calculated",
-            "emission": em.model_dump(mode="json"),
+            "emission": event.payload["emission"],  # as dumped into the event: not again
             "reason": None,
             "country": em.country,
         }
