@@ -29,6 +29,20 @@ _COMPACT_ARGUMENTS = (
 )
 
 
+# The columns the caller may send as one element for the whole batch (store._batch_column).
+_SHARED_COLUMNS = (
+    "p_stream_ids", "p_types", "p_schema_versions", "p_tenant_ids", "p_occurred_at",
+    "p_causation_ids", "p_correlation_ids", "p_actors",
+)  # fmt: skip
+
+
+def _spread_shared_columns() -> str:
+    return "\n".join(
+        f"  IF n > 1 AND cardinality({c}) = 1 THEN {c} := array_fill({c}[1], ARRAY[n]); END IF;"
+        for c in _SHARED_COLUMNS
+    )
+
+
 def _compact_append_function(q: str) -> str:
     """`append_events` of revision kernel_0003: what it does is revision 0001's.
 
@@ -57,26 +71,7 @@ BEGIN
     RAISE EXCEPTION 'append_events: % content hashes for % events', length(p_contents) / 32, n;
   END IF;
   -- One element for the whole batch: spread it to every event.
-  IF n > 1 AND cardinality(p_stream_ids) = 1 THEN
-    p_stream_ids := array_fill(p_stream_ids[1], ARRAY[n]);
-  END IF;
-  IF n > 1 AND cardinality(p_types) = 1 THEN p_types := array_fill(p_types[1], ARRAY[n]); END IF;
-  IF n > 1 AND cardinality(p_schema_versions) = 1 THEN
-    p_schema_versions := array_fill(p_schema_versions[1], ARRAY[n]);
-  END IF;
-  IF n > 1 AND cardinality(p_tenant_ids) = 1 THEN
-    p_tenant_ids := array_fill(p_tenant_ids[1], ARRAY[n]);
-  END IF;
-  IF n > 1 AND cardinality(p_occurred_at) = 1 THEN
-    p_occurred_at := array_fill(p_occurred_at[1], ARRAY[n]);
-  END IF;
-  IF n > 1 AND cardinality(p_causation_ids) = 1 THEN
-    p_causation_ids := array_fill(p_causation_ids[1], ARRAY[n]);
-  END IF;
-  IF n > 1 AND cardinality(p_correlation_ids) = 1 THEN
-    p_correlation_ids := array_fill(p_correlation_ids[1], ARRAY[n]);
-  END IF;
-  IF n > 1 AND cardinality(p_actors) = 1 THEN p_actors := array_fill(p_actors[1], ARRAY[n]); END IF;
+{_spread_shared_columns()}
   -- Every statement below takes a fresh snapshot, so after this lock it sees the last commit.
   SELECT h.position, h.hash INTO head_position, head_hash
     FROM {q}.log_head h WHERE h.id = 1 FOR UPDATE;
