@@ -24,9 +24,11 @@ after the lock, so no event is missed either way.
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import sqlalchemy as sa
 from nats.aio.msg import Msg
@@ -46,10 +48,17 @@ from services.reporting.reports import Reports
 from services.reporting.tables import ReportingTables, reporting_tables
 from services.reporting.watermark import reset_watermark
 
-FETCH = 2000
+FETCH = 5000
 
-# Writes one fetched batch of events in the rebuild's transaction; returns how many it took.
-BatchWriter = Callable[[Sequence[RecordedEvent], AsyncConnection], Awaitable[int]]
+
+class Replay(Protocol):
+    """Writes the fetched batches of published events in the rebuild's transaction."""
+
+    async def write(self, messages: Sequence[bytes], conn: AsyncConnection) -> int: ...
+
+    async def finish(self, conn: AsyncConnection) -> None: ...
+
+    async def abandon(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -65,10 +74,10 @@ async def rebuild(
 ) -> Rebuilt:
     """Rebuild every projection of reporting (in `schema`) from its source of truth."""
     tables = reporting_tables(schema)
-    write = BulkReplay(tables).write if bulk else _one_by_one(EmissionVersions(tables))
+    replay = BulkReplay(tables) if bulk else OneByOne(EmissionVersions(tables))
     async with engine.begin() as conn:
         await _empty(conn, tables)
-        replayed = await _replay_stream(js, namespace, write, conn)
+        replayed = await _replay_stream(js, namespace, replay, conn)
     reports = await rebuild_from_log(EventStore(engine, schema), [Reports(tables)])
     return Rebuilt(replayed, reports)
 
@@ -82,15 +91,25 @@ async def _empty(conn: AsyncConnection, tables: ReportingTables) -> None:
     await conn.execute(reset_watermark(tables))
 
 
-def _one_by_one(versions: EmissionVersions) -> BatchWriter:
-    async def write(events: Sequence[RecordedEvent], conn: AsyncConnection) -> int:
-        return sum([await versions.apply(event, conn) is not None for event in events])
+class OneByOne:
+    """The live consumer's path, event by event (the bench's comparison)."""
 
-    return write
+    def __init__(self, versions: EmissionVersions) -> None:
+        self.versions = versions
+
+    async def write(self, messages: Sequence[bytes], conn: AsyncConnection) -> int:
+        events = [RecordedEvent.from_json(json.loads(m)) for m in messages]
+        return sum([await self.versions.apply(event, conn) is not None for event in events])
+
+    async def finish(self, conn: AsyncConnection) -> None:
+        return None
+
+    async def abandon(self) -> None:
+        return None
 
 
 async def _replay_stream(
-    js: JetStreamContext, namespace: str, write: BatchWriter, conn: AsyncConnection
+    js: JetStreamContext, namespace: str, replay: Replay, conn: AsyncConnection
 ) -> int:
     stream = events_stream(namespace, "compute")
     try:
@@ -100,15 +119,33 @@ async def _replay_stream(
     if last == 0:
         return 0
     sub = await _from_the_start(js, namespace, stream)
+    try:
+        replayed = await _pump(sub, last, replay, conn)
+        await replay.finish(conn)
+        return replayed
+    finally:
+        await replay.abandon()
+        await sub.unsubscribe()
+
+
+async def _pump(
+    sub: JetStreamContext.PullSubscription, last: int, replay: Replay, conn: AsyncConnection
+) -> int:
+    """Write every message up to `last`, fetching each batch while the one before is written."""
     replayed, seen = 0, 0
+    fetching = asyncio.ensure_future(_fetch(sub))
     try:
         while seen < last:
-            batch = [m for m in await _fetch(sub) if m.metadata.sequence.stream <= last]
-            seen = max([seen, *(m.metadata.sequence.stream for m in batch)])
+            fetched = await fetching
+            sequences = [m.metadata.sequence.stream for m in fetched]
+            seen = max([seen, *sequences])
+            if seen < last:
+                fetching = asyncio.ensure_future(_fetch(sub))
+            batch = [m.data for m, at in zip(fetched, sequences, strict=True) if at <= last]
             replayed += len(batch)
-            await write([RecordedEvent.from_json(json.loads(m.data)) for m in batch], conn)
+            await replay.write(batch, conn)
     finally:
-        await sub.unsubscribe()
+        fetching.cancel()
     return replayed
 
 
