@@ -24,17 +24,13 @@ after the lock, so no event is missed either way.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 import sqlalchemy as sa
-from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeout
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from nats.js.client import JetStreamContext
+from nats.aio.client import Client as NatsClient
 from nats.js.errors import NotFoundError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -44,6 +40,7 @@ from kernel.projection import rebuild as rebuild_from_log
 from kernel.store import EventStore
 from services.reporting.bulk import BulkReplay
 from services.reporting.projections import EmissionVersions
+from services.reporting.pull import StreamBatches
 from services.reporting.reports import Reports
 from services.reporting.tables import ReportingTables, reporting_tables
 from services.reporting.watermark import reset_watermark
@@ -70,14 +67,14 @@ class Rebuilt:
 
 
 async def rebuild(
-    engine: AsyncEngine, js: JetStreamContext, namespace: str, schema: str, *, bulk: bool = True
+    engine: AsyncEngine, nc: NatsClient, namespace: str, schema: str, *, bulk: bool = True
 ) -> Rebuilt:
     """Rebuild every projection of reporting (in `schema`) from its source of truth."""
     tables = reporting_tables(schema)
     replay = BulkReplay(tables) if bulk else OneByOne(EmissionVersions(tables))
     async with engine.begin() as conn:
         await _empty(conn, tables)
-        replayed = await _replay_stream(js, namespace, replay, conn)
+        replayed = await _replay_stream(nc, namespace, replay, conn)
     reports = await rebuild_from_log(EventStore(engine, schema), [Reports(tables)])
     return Rebuilt(replayed, reports)
 
@@ -109,59 +106,23 @@ class OneByOne:
 
 
 async def _replay_stream(
-    js: JetStreamContext, namespace: str, replay: Replay, conn: AsyncConnection
+    nc: NatsClient, namespace: str, replay: Replay, conn: AsyncConnection
 ) -> int:
     stream = events_stream(namespace, "compute")
     try:
-        last = (await js.stream_info(stream)).state.last_seq
+        last = (await nc.jetstream().stream_info(stream)).state.last_seq
     except NotFoundError:  # compute never published: nothing to replay
         return 0
     if last == 0:
         return 0
-    sub = await _from_the_start(js, namespace, stream)
+    replayed = 0
     try:
-        replayed = await _pump(sub, last, replay, conn)
+        subject = events_subject(namespace, "compute")
+        async with StreamBatches(nc, stream, subject, last, FETCH) as batches:
+            while batch := await batches.next():
+                replayed += len(batch)
+                await replay.write([m.data for m in batch], conn)
         await replay.finish(conn)
         return replayed
     finally:
         await replay.abandon()
-        await sub.unsubscribe()
-
-
-async def _pump(
-    sub: JetStreamContext.PullSubscription, last: int, replay: Replay, conn: AsyncConnection
-) -> int:
-    """Write every message up to `last`, fetching each batch while the one before is written."""
-    replayed, seen = 0, 0
-    fetching = asyncio.ensure_future(_fetch(sub))
-    try:
-        while seen < last:
-            fetched = await fetching
-            sequences = [m.metadata.sequence.stream for m in fetched]
-            seen = max([seen, *sequences])
-            if seen < last:
-                fetching = asyncio.ensure_future(_fetch(sub))
-            batch = [m.data for m, at in zip(fetched, sequences, strict=True) if at <= last]
-            replayed += len(batch)
-            await replay.write(batch, conn)
-    finally:
-        fetching.cancel()
-    return replayed
-
-
-async def _from_the_start(
-    js: JetStreamContext, namespace: str, stream: str
-) -> JetStreamContext.PullSubscription:
-    """An ephemeral consumer of the whole stream (removed by the server once idle)."""
-    config = ConsumerConfig(
-        ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL, inactive_threshold=60.0
-    )
-    subject = events_subject(namespace, "compute")
-    return await js.pull_subscribe(subject, stream=stream, config=config)
-
-
-async def _fetch(sub: JetStreamContext.PullSubscription) -> list[Msg]:
-    try:
-        return await sub.fetch(FETCH, timeout=5.0)
-    except (NatsTimeout, TimeoutError) as error:
-        raise RuntimeError("compute's stream stopped answering during the replay") from error

@@ -70,9 +70,8 @@ def version_record(envelope: Mapping[str, Any], kept: Kept | None) -> Record:
         return head + _calculated(payload["emission"], payload["cause"])
     if kind == c.EmissionUnresolved.event_type:
         return head + _unresolved(payload)
-    source = payload["source"]
-    return head + (
-        *_source(source), "withdrawn", *(kept or _PLACEHOLDER), *_NO_TOTAL,
+    return (
+        *head, *_source(payload["source"]), "withdrawn", *(kept or _PLACEHOLDER), *_NO_TOTAL,
         _NO_LINES, None, payload["cause"]["kind"], None,
     )  # fmt: skip
 
@@ -95,9 +94,7 @@ def part_records(envelope: Mapping[str, Any]) -> list[Record]:
         for line in emission["lines"]
     ]
     position = envelope["global_position"]
-    return [
-        (position, *part) for part in split(lines, emission["country"], emission["breakdown"])
-    ]
+    return [(position, *part) for part in split(lines, emission["country"], emission["breakdown"])]
 
 
 def _calculated(emission: Mapping[str, Any], cause: Mapping[str, Any]) -> Record:

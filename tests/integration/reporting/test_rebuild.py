@@ -102,7 +102,7 @@ async def test_rebuild_gives_identical_projections(
         for table in setup.reporting.versions.t.projections:
             await conn.execute(table.delete())
 
-    done = await rebuild(engine, setup.reporting.nc.jetstream(), setup.namespace,
+    done = await rebuild(engine, setup.reporting.nc, setup.namespace,
                          setup.reporting.schema, bulk=bulk)  # fmt: skip
 
     assert (done.compute_events, done.report_events) == (7, 2)
