@@ -9,9 +9,10 @@
   event id, and the stream keeps everything (no age or size limit). So the rebuild replays
   that stream from sequence 1, through an ephemeral consumer, into the emptied tables, in
   one transaction, with the projection the live consumer uses: same events, same order,
-  same rows. The replay takes the bulk path (bulk.py: a batch's rows built in memory, copied
-  in together, the watermark moved once per batch); `bulk=False` keeps the per-event path
-  of the live consumer, for comparison (bench/rebuild.py). Should compute's stream ever get
+  same rows. The replay takes the bulk path (bulk.py: a batch's rows built in memory from
+  the events' JSON, copied in together, the watermark moved once per batch, while the next
+  batch is fetched and decoded); `bulk=False` keeps the per-event path of the live
+  consumer, for comparison (bench/rebuild.py). Should compute's stream ever get
   a retention limit, this rebuild stops being complete: reporting would then have to keep
   its own copy of what it consumed.
 
@@ -67,14 +68,21 @@ class Rebuilt:
 
 
 async def rebuild(
-    engine: AsyncEngine, nc: NatsClient, namespace: str, schema: str, *, bulk: bool = True
+    engine: AsyncEngine,
+    nc: NatsClient,
+    namespace: str,
+    schema: str,
+    *,
+    bulk: bool = True,
+    batch: int = FETCH,
 ) -> Rebuilt:
-    """Rebuild every projection of reporting (in `schema`) from its source of truth."""
+    """Rebuild every projection of reporting (in `schema`) from its source of truth,
+    `batch` events at a time."""
     tables = reporting_tables(schema)
     replay = BulkReplay(tables) if bulk else OneByOne(EmissionVersions(tables))
     async with engine.begin() as conn:
         await _empty(conn, tables)
-        replayed = await _replay_stream(nc, namespace, replay, conn)
+        replayed = await _replay_stream(nc, namespace, replay, conn, batch)
     reports = await rebuild_from_log(EventStore(engine, schema), [Reports(tables)])
     return Rebuilt(replayed, reports)
 
@@ -106,7 +114,7 @@ class OneByOne:
 
 
 async def _replay_stream(
-    nc: NatsClient, namespace: str, replay: Replay, conn: AsyncConnection
+    nc: NatsClient, namespace: str, replay: Replay, conn: AsyncConnection, size: int
 ) -> int:
     stream = events_stream(namespace, "compute")
     try:
@@ -118,10 +126,10 @@ async def _replay_stream(
     replayed = 0
     try:
         subject = events_subject(namespace, "compute")
-        async with StreamBatches(nc, stream, subject, last, FETCH) as batches:
-            while batch := await batches.next():
-                replayed += len(batch)
-                await replay.write([m.data for m in batch], conn)
+        async with StreamBatches(nc, stream, subject, last, size) as batches:
+            while fetched := await batches.next():
+                replayed += len(fetched)
+                await replay.write([m.data for m in fetched], conn)
         await replay.finish(conn)
         return replayed
     finally:
