@@ -123,7 +123,7 @@ async def storage(database_url: str) -> dict[str, Any]:
 async def rebuild_rate(database_url: str, nc: NatsClient, namespace: str) -> dict[str, Any]:
     engine = create_engine(database_url)
     started = time.perf_counter()
-    done = await rebuild(engine, nc.jetstream(), namespace, "reporting")
+    done = await rebuild(engine, nc, namespace, "reporting")
     seconds = time.perf_counter() - started
     await engine.dispose()
     per_s = rate(done.compute_events, seconds)

@@ -76,7 +76,7 @@ async def rebuild_rate(
     done: list[int] = []
 
     async def run() -> None:
-        rebuilt = await rebuild(engine, nc.jetstream(), namespace, "reporting", bulk=bulk)
+        rebuilt = await rebuild(engine, nc, namespace, "reporting", bulk=bulk)
         done.append(rebuilt.compute_events)
 
     seconds = await timed(run)

@@ -38,7 +38,7 @@ async def _rebuild(
     engine = create_engine(database_url)
     nc = await nats.connect(nats_url, name="empreinte-cli-reporting-rebuild")
     try:
-        done = await rebuild(engine, nc.jetstream(), namespace, schema)
+        done = await rebuild(engine, nc, namespace, schema)
     finally:
         await nc.drain()
         await engine.dispose()

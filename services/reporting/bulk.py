@@ -1,30 +1,45 @@
-"""The rebuild's bulk path: a fetched batch of compute events becomes its rows in memory,
-copied into the emptied tables with one COPY per table, and the watermark moves once
-(taking the current tables along, with the live path's SQL: current.py).
+"""The rebuild's bulk path: a fetched batch of compute events becomes its rows in memory
+(replay_rows.py, from the events' JSON), copied into the emptied tables with one COPY per
+table, and the watermark moves once per batch, taking the current tables along with the
+live path's SQL (current.py).
 
-It writes the rows the live projection would (both build them with version_rows.py); what
-the live path reads back from the table, it keeps in memory instead:
+It writes the rows the live projection would; what the live path reads back from the table,
+it keeps in memory instead:
 * a withdrawal's source's latest version (only the KEPT columns, per tenant and source);
 * the positions already written, so a duplicate delivery keeps the first, as ON CONFLICT
   DO NOTHING does live, and the watermark is the end of their contiguous run from 1.
 It relies on the tables being emptied and locked by the caller for the whole transaction
 (rebuild.py), so no live consumer writes a row in between.
+
+A batch's database work (its COPYs, then the watermark and the current tables) runs while
+the next batch is decoded: PostgreSQL works on one while Python builds the other. Filling
+the current tables once at the end measured slower (about 0.6x): that work then waited for
+everything else instead of overlapping it. At most one batch is in flight, as a connection
+runs one statement at a time.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
+import asyncio
+import contextlib
+from collections.abc import Sequence
 from typing import Any
-from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from contracts import compute as c
-from kernel.envelope import RecordedEvent
 from services.reporting.current import follow
+from services.reporting.replay_rows import (
+    VERSION_COLUMNS,
+    Kept,
+    Record,
+    decode,
+    kept_of,
+    part_records,
+    source_key,
+    version_record,
+)
 from services.reporting.tables import ReportingTables
-from services.reporting.version_rows import KEPT, PART_COLUMNS, part_rows, version_row
+from services.reporting.version_rows import PART_COLUMNS
 
 
 class BulkReplay:
@@ -32,62 +47,72 @@ class BulkReplay:
 
     def __init__(self, tables: ReportingTables) -> None:
         self.t = tables
-        self.columns = tuple(column.name for column in tables.versions.columns)
         self.written: set[int] = set()
-        self.latest: dict[tuple[str, UUID], dict[str, Any]] = {}
+        self.latest: dict[tuple[str, str], Kept] = {}
+        self.copying: asyncio.Task[None] | None = None
         self.watermark = 0
 
-    async def write(self, events: Iterable[RecordedEvent], conn: AsyncConnection) -> int:
-        """Project `events`; return how many made a new version."""
-        versions: list[tuple[Any, ...]] = []
-        parts: list[tuple[Any, ...]] = []
-        for event in events:
-            if event.global_position in self.written:
-                continue
-            self.written.add(event.global_position)
-            row, its_parts = self._rows(event)
-            versions.append(self._record(row))
-            parts += [tuple(part[k] for k in PART_COLUMNS) for part in its_parts]
+    async def write(self, messages: Sequence[bytes], conn: AsyncConnection) -> int:
+        """Project the events published as `messages`; return how many made a new version."""
+        versions, parts = self._records(messages)
+        await self._copied()
         if versions:
-            await self._copy(conn, self.t.versions.name, self.columns, versions)
-            await self._copy(conn, self.t.parts.name, PART_COLUMNS, parts)
-            await self._advance(conn)
+            # the move is counted now: the next batch's positions join `written` before
+            # this batch's rows are in
+            start = self.watermark
+            while self.watermark + 1 in self.written:
+                self.watermark += 1
+            moved = (start, self.watermark)
+            self.copying = asyncio.create_task(self._copy(conn, versions, parts, moved))
         return len(versions)
 
-    async def _advance(self, conn: AsyncConnection) -> None:
-        # Counted in memory: in the rebuild's transaction the index still holds every deleted
-        # row, which a range scan above the watermark would walk through once per batch.
-        start = self.watermark
-        while self.watermark + 1 in self.written:
-            self.watermark += 1
-        await conn.execute(self.t.watermark.update().values(position=self.watermark))
-        await follow(conn, self.t.versions.schema, start, self.watermark)
+    async def finish(self, conn: AsyncConnection) -> None:
+        """Once every batch is written: wait for the last one's database work."""
+        await self._copied()
 
-    def _rows(self, event: RecordedEvent) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        payload: Any = c.EVENTS.decode(event)
-        calculated = isinstance(payload, c.EmissionCalculated | c.EmissionRestated)
-        source = payload.emission.source if calculated else payload.source
-        key = (event.tenant_id, source.id)
-        row = version_row(event, payload, self.latest.get(key))
-        self.latest[key] = {k: row[k] for k in KEPT}
-        return row, part_rows(event.global_position, payload)
+    async def abandon(self) -> None:
+        """Let a COPY still in flight end (the caller is failing: its error is the one)."""
+        if self.copying is not None:
+            with contextlib.suppress(Exception):
+                await self.copying
 
-    def _record(self, row: dict[str, Any]) -> tuple[Any, ...]:
-        # asyncpg's jsonb codec (set by SQLAlchemy's dialect) takes the JSON text
-        lines = json.dumps(row["lines"], ensure_ascii=False, allow_nan=False)
-        return tuple(lines if k == "lines" else row.get(k) for k in self.columns)
+    def _records(self, messages: Sequence[bytes]) -> tuple[list[Record], list[Record]]:
+        versions: list[Record] = []
+        parts: list[Record] = []
+        for message in messages:
+            envelope = decode(message)
+            if envelope["global_position"] in self.written:
+                continue
+            self.written.add(envelope["global_position"])
+            key = source_key(envelope)
+            record = version_record(envelope, self.latest.get(key))
+            self.latest[key] = kept_of(record)
+            versions.append(record)
+            parts += part_records(envelope)
+        return versions, parts
+
+    async def _copied(self) -> None:
+        copying, self.copying = self.copying, None
+        if copying is not None:
+            await copying
 
     async def _copy(
         self,
         conn: AsyncConnection,
-        table: str,
-        columns: tuple[str, ...],
-        records: list[tuple[Any, ...]],
+        versions: list[Record],
+        parts: list[Record],
+        moved: tuple[int, int],
     ) -> None:
-        if not records:
-            return
-        raw = (await conn.get_raw_connection()).driver_connection
-        assert raw is not None
+        """Copy a batch's rows in, then move the watermark (from, to) and the current
+        tables with it."""
+        raw: Any = (await conn.get_raw_connection()).driver_connection
+        schema = self.t.versions.schema
         await raw.copy_records_to_table(
-            table, schema_name=self.t.versions.schema, columns=columns, records=records
+            self.t.versions.name, schema_name=schema, columns=VERSION_COLUMNS, records=versions
         )
+        if parts:
+            await raw.copy_records_to_table(
+                self.t.parts.name, schema_name=schema, columns=PART_COLUMNS, records=parts
+            )
+        await conn.execute(self.t.watermark.update().values(position=moved[1]))
+        await follow(conn, schema, *moved)

@@ -23,7 +23,7 @@ segment mix is the same in every group.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,46 +46,68 @@ class Part:
 
 # member -> (value share, min share, max share), each column summing to 1
 Shares = dict[str, tuple[float, float, float]]
+# A line as the split needs it: (component, kg value, kg min, kg max)
+LineFigures = tuple[str, float, float, float]
+# A part as plain values: (dimension, line index, member, value, min, max)
+PartFigures = tuple[str, int, str, float, float, float]
 
 
 def parts_of(emission: Emission) -> list[Part]:
     """Every line split by device and by country (see the module's rule)."""
-    breakdown = emission.breakdown
+    return [
+        # products of floats already validated: no need to validate them again
+        Part(dimension, line, member, Kg.model_construct(value=value, min=low, max=high))
+        for dimension, line, member, value, low, high in split(
+            [figures_of(line) for line in emission.lines], emission.country, emission.breakdown
+        )
+    ]
+
+
+def figures_of(line: EmissionLine) -> LineFigures:
+    return (str(line.component), line.kg.value, line.kg.min, line.kg.max)
+
+
+def split(
+    lines: Sequence[LineFigures], country: str, breakdown: Mapping[str, Any]
+) -> list[PartFigures]:
+    """`parts_of` on plain values: the live projection and the rebuild's replay (which
+    skips decoding events into models) both split lines with it, so alike."""
     devices = _shares(breakdown.get("by_device")) or {UNSPECIFIED: (1.0, 1.0, 1.0)}
-    whole: Shares = {emission.country: (1.0, 1.0, 1.0)}
+    whole: Shares = {country: (1.0, 1.0, 1.0)}
     clients = _shares(breakdown.get("by_country")) or whole
     servers = _shares(breakdown.get("by_server_country")) or whole
     by_country, by_device = breakdown.get("lines_by_country"), breakdown.get("lines_by_device")
-    found: list[Part] = []
-    for index, line in enumerate(emission.lines):
-        joint = _line_shares(by_device, line)
-        found += _split(DEVICE, index, line, joint or devices)
-        joint = _line_shares(by_country, line)
-        located = servers if segment_of(line) == "data_centre" else clients
-        found += _split(COUNTRY, index, line, joint or located)
+    found: list[PartFigures] = []
+    for index, line in enumerate(lines):
+        found += _split(DEVICE, index, line, _line_shares(by_device, line[0]) or devices)
+        located = servers if _segment(line[0]) == "data_centre" else clients
+        found += _split(COUNTRY, index, line, _line_shares(by_country, line[0]) or located)
     return found
 
 
-def _line_shares(lines: Any, line: EmissionLine) -> Shares:
+def _line_shares(lines: Any, component: str) -> Shares:
     """The line's own split, where compute recorded one (exact); {} otherwise."""
-    return _shares(lines.get(str(line.component))) if isinstance(lines, Mapping) else {}
+    return _shares(lines.get(component)) if isinstance(lines, Mapping) else {}
 
 
 def segment_of(line: EmissionLine) -> str:
     """A request-log line's segment: its component without the phase."""
+    return _segment(str(line.component))
+
+
+def _segment(component: str) -> str:
     for phase in ("_operational", "_embodied"):
-        if str(line.component).endswith(phase):
-            return str(line.component).removesuffix(phase)
-    return str(line.component)
+        if component.endswith(phase):
+            return component.removesuffix(phase)
+    return component
 
 
-def _split(dimension: str, index: int, line: EmissionLine, shares: Shares) -> Iterator[Part]:
-    for member, (value, low, high) in shares.items():
-        # products of floats already validated: skip re-validating them (the rebuild's hot path)
-        kg = Kg.model_construct(
-            value=line.kg.value * value, min=line.kg.min * low, max=line.kg.max * high
-        )
-        yield Part(dimension, index, member, kg)
+def _split(dimension: str, index: int, line: LineFigures, shares: Shares) -> list[PartFigures]:
+    _, value, low, high = line
+    return [
+        (dimension, index, member, value * v, low * lo, high * hi)
+        for member, (v, lo, hi) in shares.items()
+    ]
 
 
 def _shares(marginal: Any) -> Shares:

@@ -9,9 +9,10 @@
   event id, and the stream keeps everything (no age or size limit). So the rebuild replays
   that stream from sequence 1, through an ephemeral consumer, into the emptied tables, in
   one transaction, with the projection the live consumer uses: same events, same order,
-  same rows. The replay takes the bulk path (bulk.py: a batch's rows built in memory, copied
-  in together, the watermark moved once per batch); `bulk=False` keeps the per-event path
-  of the live consumer, for comparison (bench/rebuild.py). Should compute's stream ever get
+  same rows. The replay takes the bulk path (bulk.py: a batch's rows built in memory from
+  the events' JSON, copied in together, the watermark moved once per batch, while the next
+  batch is fetched and decoded); `bulk=False` keeps the per-event path of the live
+  consumer, for comparison (bench/rebuild.py). Should compute's stream ever get
   a retention limit, this rebuild stops being complete: reporting would then have to keep
   its own copy of what it consumed.
 
@@ -25,14 +26,12 @@ after the lock, so no event is missed either way.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import sqlalchemy as sa
-from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeout
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from nats.js.client import JetStreamContext
+from nats.aio.client import Client as NatsClient
 from nats.js.errors import NotFoundError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -42,14 +41,22 @@ from kernel.projection import rebuild as rebuild_from_log
 from kernel.store import EventStore
 from services.reporting.bulk import BulkReplay
 from services.reporting.projections import EmissionVersions
+from services.reporting.pull import StreamBatches
 from services.reporting.reports import Reports
 from services.reporting.tables import ReportingTables, reporting_tables
 from services.reporting.watermark import reset_watermark
 
-FETCH = 2000
+FETCH = 5000
 
-# Writes one fetched batch of events in the rebuild's transaction; returns how many it took.
-BatchWriter = Callable[[Sequence[RecordedEvent], AsyncConnection], Awaitable[int]]
+
+class Replay(Protocol):
+    """Writes the fetched batches of published events in the rebuild's transaction."""
+
+    async def write(self, messages: Sequence[bytes], conn: AsyncConnection) -> int: ...
+
+    async def finish(self, conn: AsyncConnection) -> None: ...
+
+    async def abandon(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -61,14 +68,21 @@ class Rebuilt:
 
 
 async def rebuild(
-    engine: AsyncEngine, js: JetStreamContext, namespace: str, schema: str, *, bulk: bool = True
+    engine: AsyncEngine,
+    nc: NatsClient,
+    namespace: str,
+    schema: str,
+    *,
+    bulk: bool = True,
+    batch: int = FETCH,
 ) -> Rebuilt:
-    """Rebuild every projection of reporting (in `schema`) from its source of truth."""
+    """Rebuild every projection of reporting (in `schema`) from its source of truth,
+    `batch` events at a time."""
     tables = reporting_tables(schema)
-    write = BulkReplay(tables).write if bulk else _one_by_one(EmissionVersions(tables))
+    replay = BulkReplay(tables) if bulk else OneByOne(EmissionVersions(tables))
     async with engine.begin() as conn:
         await _empty(conn, tables)
-        replayed = await _replay_stream(js, namespace, write, conn)
+        replayed = await _replay_stream(nc, namespace, replay, conn, batch)
     reports = await rebuild_from_log(EventStore(engine, schema), [Reports(tables)])
     return Rebuilt(replayed, reports)
 
@@ -82,49 +96,41 @@ async def _empty(conn: AsyncConnection, tables: ReportingTables) -> None:
     await conn.execute(reset_watermark(tables))
 
 
-def _one_by_one(versions: EmissionVersions) -> BatchWriter:
-    async def write(events: Sequence[RecordedEvent], conn: AsyncConnection) -> int:
-        return sum([await versions.apply(event, conn) is not None for event in events])
+class OneByOne:
+    """The live consumer's path, event by event (the bench's comparison)."""
 
-    return write
+    def __init__(self, versions: EmissionVersions) -> None:
+        self.versions = versions
+
+    async def write(self, messages: Sequence[bytes], conn: AsyncConnection) -> int:
+        events = [RecordedEvent.from_json(json.loads(m)) for m in messages]
+        return sum([await self.versions.apply(event, conn) is not None for event in events])
+
+    async def finish(self, conn: AsyncConnection) -> None:
+        return None
+
+    async def abandon(self) -> None:
+        return None
 
 
 async def _replay_stream(
-    js: JetStreamContext, namespace: str, write: BatchWriter, conn: AsyncConnection
+    nc: NatsClient, namespace: str, replay: Replay, conn: AsyncConnection, size: int
 ) -> int:
     stream = events_stream(namespace, "compute")
     try:
-        last = (await js.stream_info(stream)).state.last_seq
+        last = (await nc.jetstream().stream_info(stream)).state.last_seq
     except NotFoundError:  # compute never published: nothing to replay
         return 0
     if last == 0:
         return 0
-    sub = await _from_the_start(js, namespace, stream)
-    replayed, seen = 0, 0
+    replayed = 0
     try:
-        while seen < last:
-            batch = [m for m in await _fetch(sub) if m.metadata.sequence.stream <= last]
-            seen = max([seen, *(m.metadata.sequence.stream for m in batch)])
-            replayed += len(batch)
-            await write([RecordedEvent.from_json(json.loads(m.data)) for m in batch], conn)
+        subject = events_subject(namespace, "compute")
+        async with StreamBatches(nc, stream, subject, last, size) as batches:
+            while fetched := await batches.next():
+                replayed += len(fetched)
+                await replay.write([m.data for m in fetched], conn)
+        await replay.finish(conn)
+        return replayed
     finally:
-        await sub.unsubscribe()
-    return replayed
-
-
-async def _from_the_start(
-    js: JetStreamContext, namespace: str, stream: str
-) -> JetStreamContext.PullSubscription:
-    """An ephemeral consumer of the whole stream (removed by the server once idle)."""
-    config = ConsumerConfig(
-        ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL, inactive_threshold=60.0
-    )
-    subject = events_subject(namespace, "compute")
-    return await js.pull_subscribe(subject, stream=stream, config=config)
-
-
-async def _fetch(sub: JetStreamContext.PullSubscription) -> list[Msg]:
-    try:
-        return await sub.fetch(FETCH, timeout=5.0)
-    except (NatsTimeout, TimeoutError) as error:
-        raise RuntimeError("compute's stream stopped answering during the replay") from error
+        await replay.abandon()

@@ -12,7 +12,7 @@ from typing import Any
 
 from contracts import compute as c
 from kernel.envelope import RecordedEvent
-from services.reporting.parts import parts_of
+from services.reporting.parts import figures_of, split
 
 # What a withdrawal keeps from the version it withdraws, so it still groups like it.
 KEPT = ("activity_kind", "post", "site", "country", "period_start", "period_end")
@@ -31,17 +31,11 @@ def part_rows(position: int, payload: Any) -> list[dict[str, Any]]:
     """The parts of a calculated or restated version; none for the others (no lines)."""
     if not isinstance(payload, c.EmissionCalculated | c.EmissionRestated):
         return []
+    emission = payload.emission
+    lines = [figures_of(line) for line in emission.lines]
     return [
-        {
-            "compute_position": position,
-            "dimension": part.dimension,
-            "line": part.line,
-            "member": part.member,
-            "value": part.kg.value,
-            "min": part.kg.min,
-            "max": part.kg.max,
-        }
-        for part in parts_of(payload.emission)
+        dict(zip(PART_COLUMNS, (position, *part), strict=True))
+        for part in split(lines, emission.country, emission.breakdown)
     ]
 
 

@@ -229,7 +229,7 @@ async def test_a_kept_answer_is_served_until_the_tenants_figures_change(
     assert (await reporting.footprint(acme, by_scope)).total.value == 0  # kept, damaged
 
     # a rebuild rewrites every stamp, so the answer is read again, from the rebuilt tables
-    await rebuild(engine, reporting.nc.jetstream(), setup.namespace, reporting.schema)
+    await rebuild(engine, reporting.nc, setup.namespace, reporting.schema)
     right = await reporting.footprint(acme, by_scope)
     assert right.total.value == pytest.approx(70 + 70 / 4 + 70 / 9)
     _same(right, await reporting.footprint(acme, _at(by_scope, right.position)))
@@ -240,7 +240,7 @@ async def test_a_kept_answer_is_served_until_the_tenants_figures_change(
     moved = await setup.emit(_calculated(other, 5), other, globex)  # not acme's figures
     assert await reporting.footprint(acme, by_scope) == right.model_copy(update={"position": moved})
 
-    await rebuild(engine, reporting.nc.jetstream(), setup.namespace, reporting.schema)
+    await rebuild(engine, reporting.nc, setup.namespace, reporting.schema)
     b = uuid.uuid4()
     await setup.emit(_calculated(b, 30), b)  # acme's figures move: read again
     changed = await reporting.footprint(acme, by_scope)

@@ -89,9 +89,14 @@ async def fingerprints(engine: AsyncEngine, setup: Setup) -> dict[str, tuple[int
     return found
 
 
-@pytest.mark.parametrize("bulk", [True, False], ids=["bulk", "per-event"])
+@pytest.mark.parametrize(
+    ("bulk", "batch"),
+    [(True, 1000), (True, 3), (False, 1000)],
+    # by 3: a withdrawal and a restatement in another batch than their source's first version
+    ids=["bulk", "bulk-in-batches-of-3", "per-event"],
+)
 async def test_rebuild_gives_identical_projections(
-    engine: AsyncEngine, setup: Setup, bulk: bool
+    engine: AsyncEngine, setup: Setup, bulk: bool, batch: int
 ) -> None:
     before = await fingerprints(engine, setup)
     assert {name: count for name, (count, _) in before.items()} == {
@@ -102,8 +107,8 @@ async def test_rebuild_gives_identical_projections(
         for table in setup.reporting.versions.t.projections:
             await conn.execute(table.delete())
 
-    done = await rebuild(engine, setup.reporting.nc.jetstream(), setup.namespace,
-                         setup.reporting.schema, bulk=bulk)  # fmt: skip
+    done = await rebuild(engine, setup.reporting.nc, setup.namespace,
+                         setup.reporting.schema, bulk=bulk, batch=batch)  # fmt: skip
 
     assert (done.compute_events, done.report_events) == (7, 2)
     assert await fingerprints(engine, setup) == before

@@ -1,0 +1,122 @@
+"""The rows of version_rows.py, built straight from a compute event as published (JSON):
+the rebuild's replay, which has a whole stream to get through (pure: no I/O).
+
+Decoding each event into its pydantic models, then dumping its lines back to JSON, was most
+of the replay's time. Compute wrote each payload as its model's JSON dump (DomainEvent's
+`to_new_event`), already validated, so the plain values are those the models would give
+back: this module reads them as they are, into the same columns in the same types (ids as
+their text, which asyncpg encodes as it would the UUID). What it does not do is check the
+payload against the model, beyond the event's type and schema version: an event that does
+not fit its contract fails the live consumer, not this replay. tests/unit/reporting's
+test_replay_rows checks both give the same rows for every kind of event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+import orjson
+
+from contracts import compute as c
+from services.reporting.parts import LineFigures, split
+from services.reporting.version_rows import KEPT
+
+VERSION_COLUMNS = (
+    "compute_position", "compute_event_id", "event_type", "recorded_at", "tenant_id",
+    "source_id", "source_kind", "source_event_id", "sha256", "status", "activity_kind",
+    "post", "site", "country", "period_start", "period_end", "total_value", "total_min",
+    "total_max", "lines", "reason", "cause", "method",
+)  # fmt: skip
+Record = tuple[Any, ...]
+# What a withdrawal keeps of its source's latest version: KEPT's columns, in that order
+Kept = tuple[Any, ...]
+_CALCULATED = {c.EmissionCalculated.event_type, c.EmissionRestated.event_type}
+_VERSIONS = {kind: model.schema_version for kind, model in c.EVENTS.by_type.items()}
+_PLACEHOLDER: Kept = ("", "", "", "", date.min, date.min)
+_NO_TOTAL = (None, None, None)
+_NO_LINES = "[]"
+
+
+def decode(data: bytes) -> dict[str, Any]:
+    """A published event's envelope, refused (as the models' decoding would refuse it)
+    when its type or schema version is not one this code knows."""
+    envelope: dict[str, Any] = orjson.loads(data)
+    kind, version = envelope["type"], envelope["schema_version"]
+    if kind not in _VERSIONS:
+        raise KeyError(f"unknown event type {kind!r}")
+    if version != _VERSIONS[kind]:
+        raise ValueError(f"{kind} v{version} is not {kind} v{_VERSIONS[kind]}")
+    return envelope
+
+
+def source_key(envelope: Mapping[str, Any]) -> tuple[str, str]:
+    """(tenant, source id as text): whose latest version a withdrawal reads."""
+    payload = envelope["payload"]
+    source = payload["emission"]["source"] if "emission" in payload else payload["source"]
+    return envelope["tenant_id"], source["id"]
+
+
+def version_record(envelope: Mapping[str, Any], kept: Kept | None) -> Record:
+    """The version row of the event, in VERSION_COLUMNS' order; `kept` is what its source's
+    latest version keeps (see `kept_of`), needed only by a withdrawal."""
+    kind, payload = envelope["type"], envelope["payload"]
+    head = (
+        envelope["global_position"], envelope["event_id"], kind,
+        datetime.fromisoformat(envelope["recorded_at"]), envelope["tenant_id"],
+    )  # fmt: skip
+    if kind in _CALCULATED:
+        return head + _calculated(payload["emission"], payload["cause"])
+    if kind == c.EmissionUnresolved.event_type:
+        return head + _unresolved(payload)
+    return (
+        *head, *_source(payload["source"]), "withdrawn", *(kept or _PLACEHOLDER), *_NO_TOTAL,
+        _NO_LINES, None, payload["cause"]["kind"], None,
+    )  # fmt: skip
+
+
+_KEPT_AT = tuple(VERSION_COLUMNS.index(column) for column in KEPT)
+
+
+def kept_of(record: Record) -> Kept:
+    """What a later withdrawal of the record's source keeps from it."""
+    return tuple(record[i] for i in _KEPT_AT)
+
+
+def part_records(envelope: Mapping[str, Any]) -> list[Record]:
+    """The parts of a calculated or restated version (version_rows.PART_COLUMNS' order)."""
+    if envelope["type"] not in _CALCULATED:
+        return []
+    emission = envelope["payload"]["emission"]
+    lines: list[LineFigures] = [
+        (line["component"], line["kg"]["value"], line["kg"]["min"], line["kg"]["max"])
+        for line in emission["lines"]
+    ]
+    position = envelope["global_position"]
+    return [(position, *part) for part in split(lines, emission["country"], emission["breakdown"])]
+
+
+def _calculated(emission: Mapping[str, Any], cause: Mapping[str, Any]) -> Record:
+    total, method = emission["total"], emission["method"]
+    # asyncpg's jsonb codec (set by SQLAlchemy's dialect) takes the JSON text
+    return (
+        *_source(emission["source"]), "calculated", emission["activity_kind"],
+        emission["post"], emission["site"], emission["country"],
+        date.fromisoformat(emission["period_start"]), date.fromisoformat(emission["period_end"]),
+        total["value"], total["min"], total["max"], orjson.dumps(emission["lines"]).decode(),
+        None, cause["kind"], f"{method['name']} {method['version']}",
+    )  # fmt: skip
+
+
+def _unresolved(payload: Mapping[str, Any]) -> Record:
+    return (
+        *_source(payload["source"]), "unresolved", payload["activity_kind"], "",
+        payload["site"], payload["country"], date.fromisoformat(payload["period_start"]),
+        date.fromisoformat(payload["period_end"]), *_NO_TOTAL, _NO_LINES, payload["reason"],
+        payload["cause"]["kind"], None,
+    )  # fmt: skip
+
+
+def _source(source: Mapping[str, Any]) -> Record:
+    return (source["id"], source["kind"], source["event_id"], source.get("sha256"))
