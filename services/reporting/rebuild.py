@@ -25,7 +25,6 @@ after the lock, so no event is missed either way.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -35,6 +34,7 @@ from nats.aio.client import Client as NatsClient
 from nats.js.errors import NotFoundError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from kernel import wire
 from kernel.envelope import RecordedEvent
 from kernel.naming import events_stream, events_subject
 from kernel.projection import rebuild as rebuild_from_log
@@ -103,7 +103,7 @@ class OneByOne:
         self.versions = versions
 
     async def write(self, messages: Sequence[bytes], conn: AsyncConnection) -> int:
-        events = [RecordedEvent.from_json(json.loads(m)) for m in messages]
+        events = [RecordedEvent.from_json(wire.decode(m)) for m in messages]
         return sum([await self.versions.apply(event, conn) is not None for event in events])
 
     async def finish(self, conn: AsyncConnection) -> None:

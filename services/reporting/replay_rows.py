@@ -17,9 +17,8 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-import orjson
-
 from contracts import compute as c
+from kernel import wire
 from services.reporting.parts import LineFigures, split
 from services.reporting.version_rows import KEPT
 
@@ -42,7 +41,7 @@ _NO_LINES = "[]"
 def decode(data: bytes) -> dict[str, Any]:
     """A published event's envelope, refused (as the models' decoding would refuse it)
     when its type or schema version is not one this code knows."""
-    envelope: dict[str, Any] = orjson.loads(data)
+    envelope: dict[str, Any] = wire.decode(data)
     kind, version = envelope["type"], envelope["schema_version"]
     if kind not in _VERSIONS:
         raise KeyError(f"unknown event type {kind!r}")
@@ -104,7 +103,7 @@ def _calculated(emission: Mapping[str, Any], cause: Mapping[str, Any]) -> Record
         *_source(emission["source"]), "calculated", emission["activity_kind"],
         emission["post"], emission["site"], emission["country"],
         date.fromisoformat(emission["period_start"]), date.fromisoformat(emission["period_end"]),
-        total["value"], total["min"], total["max"], orjson.dumps(emission["lines"]).decode(),
+        total["value"], total["min"], total["max"], wire.encode(emission["lines"]).decode(),
         None, cause["kind"], f"{method['name']} {method['version']}",
     )  # fmt: skip
 
