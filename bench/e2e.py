@@ -12,7 +12,7 @@ Per stage: accepted rate, visibility p50/p95/p99, consumer lag (JetStream num_pe
 num_ack_pending), CPU per process, load average. Then PostgreSQL bytes per million events
 and the projection rebuild rate (`services.reporting.rebuild`, what `empreinte reporting
 rebuild` runs). Ratios are to the goals. Writes bench/results/e2e.json (e2e-quick.json).
-Run: `python -m bench.e2e [--quick]`.
+Run: `python -m bench.e2e [--quick | --stages RATE:BATCH:SECONDS,...]`.
 """
 
 from __future__ import annotations
@@ -167,7 +167,7 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
     }
 
 
-async def run(quick: bool, server_url: str, nats_url: str) -> dict[str, Any]:
+async def run(stages: list[Stage], server_url: str, nats_url: str) -> dict[str, Any]:
     """Start the stack on a scratch database and namespace, load it, take it down."""
     namespace = f"bench{secrets.token_hex(3)}"
     async with scratch_database(server_url) as url:
@@ -177,11 +177,25 @@ async def run(quick: bool, server_url: str, nats_url: str) -> dict[str, Any]:
             processes = Processes(settings, Path(logs))
             processes.start()
             try:
-                results = await measure(processes, STAGES["quick" if quick else "full"])
+                results = await measure(processes, stages)
             finally:
                 processes.stop()
                 await forget_namespace(nats_url, namespace)
     return {**results, "ratios": ratios(results)}
+
+
+def parse_stages(text: str) -> list[Stage]:
+    """`RATE:BATCH:SECONDS,...` as stages, e.g. "800:25:40,1200:25:40"."""
+    try:
+        stages = [Stage(int(r), int(b), float(s)) for r, b, s in
+                  (part.split(":") for part in text.split(","))]  # fmt: skip
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(
+            f"stages: want RATE:BATCH:SECONDS,... ({error})"
+        ) from error
+    if any(s.rate <= 0 or s.batch <= 0 or s.seconds <= 0 for s in stages):
+        raise argparse.ArgumentTypeError("stages: rate, batch and seconds must be positive")
+    return stages
 
 
 def stage_line(s: dict[str, Any]) -> str:
@@ -203,15 +217,24 @@ def show(results: dict[str, Any]) -> None:
     print(f"ratios to goals: {results['ratios']}")
 
 
-async def main(quick: bool) -> None:
+async def main(stages: list[Stage], name: str) -> None:
     base = Settings()
     server = base.database_url or "postgresql://postgres@127.0.0.1:5432/postgres"
-    results = await run(quick, server, base.nats_url or "nats://127.0.0.1:4222")
+    results = await run(stages, server, base.nats_url or "nats://127.0.0.1:4222")
     show(results)
-    print(f"written: {write_results('e2e-quick' if quick else 'e2e', results)}")
+    print(f"written: {write_results(name, results)}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a few seconds at lower rates")
-    asyncio.run(main(parser.parse_args().quick))
+    parser.add_argument(
+        "--stages", type=parse_stages, help="your own, e.g. 800:25:40,1200:25:40 (rate:batch:s)"
+    )
+    args = parser.parse_args()
+    if args.stages:
+        asyncio.run(main(args.stages, "e2e-stages"))
+    else:
+        asyncio.run(
+            main(STAGES["quick" if args.quick else "full"], "e2e-quick" if args.quick else "e2e")
+        )

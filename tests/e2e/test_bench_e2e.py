@@ -10,7 +10,7 @@ from bench.e2e_load import STAGES
 async def test_the_end_to_end_bench_runs_in_quick_mode(
     database_server_url: str, nats_url: str
 ) -> None:
-    results = await e2e.run(True, database_server_url, nats_url)
+    results = await e2e.run(STAGES["quick"], database_server_url, nats_url)
     stages = results["stages"]
     assert [s["target_per_s"] for s in stages] == [s.rate for s in STAGES["quick"]]
     for stage in stages:
