@@ -19,6 +19,10 @@ def units() -> pint.UnitRegistry[float]:
     return registry
 
 
+# Every activity of a batch asks again for the same few units; pint's parse is the slow
+# part of checking one. Bounded: unit names come from integrators. (An unknown unit raises,
+# which is not kept: it is parsed again each time.)
+@lru_cache(maxsize=4096)
 def dimension_of(unit: str) -> str:
     """The dimensionality of `unit` as text (`[length]`, `[mass] * [length] ** 2 / [time] ** 2`...).
 
