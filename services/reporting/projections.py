@@ -63,10 +63,12 @@ class EmissionVersions:
         latest = await self._latest(conn, _withdrawn(decoded))
         rows, positions = [], set()
         for event, payload in decoded:
-            key = (event.tenant_id, _source_id(payload))
-            row = version_row(event, payload, latest.get(key))
-            last = latest.get(key)
-            if last is None or row["compute_position"] > last["compute_position"]:
+            withdrawn = isinstance(payload, c.EmissionWithdrawn)
+            row = version_row(
+                event, payload, latest.get(_key(event, payload)) if withdrawn else None
+            )
+            key = (row["tenant_id"], row["source_id"])
+            if key not in latest or row["compute_position"] > latest[key]["compute_position"]:
                 latest[key] = row
             if row["compute_position"] not in positions:  # a duplicate keeps the first
                 positions.add(row["compute_position"])
@@ -113,15 +115,13 @@ def _parts(decoded: Sequence[Decoded], new: set[int]) -> list[dict[str, Any]]:
     return parts
 
 
-def _source_id(payload: Any) -> UUID:
-    calculated = isinstance(payload, c.EmissionCalculated | c.EmissionRestated)
-    source: c.Source = payload.emission.source if calculated else payload.source
-    return source.id
+def _key(event: RecordedEvent, withdrawal: c.EmissionWithdrawn) -> SourceKey:
+    return (event.tenant_id, withdrawal.source.id)
 
 
 def _withdrawn(decoded: Sequence[Decoded]) -> set[SourceKey]:
     return {
-        (event.tenant_id, payload.source.id)
+        _key(event, payload)
         for event, payload in decoded
         if isinstance(payload, c.EmissionWithdrawn)
     }
