@@ -98,11 +98,12 @@ def gateway_run(
     import uvicorn
 
     from gateway.app import create_app
+    from kernel.process import freeze_startup_heap
 
     settings = _configured()
-    uvicorn.run(
-        create_app(settings), host=host or settings.gateway_host, port=port or settings.gateway_port
-    )
+    app = create_app(settings)
+    freeze_startup_heap()
+    uvicorn.run(app, host=host or settings.gateway_host, port=port or settings.gateway_port)
 
 
 @gateway_app.command("export-schema")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
@@ -171,4 +172,18 @@ def stop_on_signals() -> asyncio.Event:
 def run(definition: ServiceDefinition, settings: Settings) -> None:
     """Blocking entry point for `empreinte service run NAME`."""
     configure_logging(definition.name, settings.log_level)
+    freeze_startup_heap()
     asyncio.run(run_service(definition, settings))
+
+
+def freeze_startup_heap() -> None:
+    """Hide what the process holds for its whole life from the garbage collector.
+
+    The modules, the GraphQL schema, the pydantic and SQLAlchemy models: hundreds of
+    thousands of objects, which every full collection walked. Under load that was a pause
+    of 100 to 200 ms every few seconds in the gateway (measured with gc.callbacks), every
+    request in flight waiting it out. Call it once, in a process's entry point, when the
+    modules are loaded: what is frozen is never collected.
+    """
+    gc.collect()
+    gc.freeze()
