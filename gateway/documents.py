@@ -16,7 +16,7 @@ from strawberry.extensions import SchemaExtension
 
 DOCUMENTS_CACHED = 256  # bounded, so that unique documents cannot grow memory
 
-_parsed = lru_cache(maxsize=DOCUMENTS_CACHED)(parse)
+parsed = lru_cache(maxsize=DOCUMENTS_CACHED)(parse)
 
 
 class CachedParse(SchemaExtension):
@@ -27,7 +27,7 @@ class CachedParse(SchemaExtension):
         if context.query and context.graphql_document is None:
             # One that does not parse is left to strawberry, which reports it as usual.
             with suppress(GraphQLError):
-                context.graphql_document = _parsed(context.query, **context.parse_options)
+                context.graphql_document = parsed(context.query, **context.parse_options)
         yield
 
 

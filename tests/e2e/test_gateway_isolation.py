@@ -162,6 +162,26 @@ async def test_b_footprints_hold_nothing_of_a(stack: Stack, world: World) -> Non
         assert {g["current"]["value"] for g in compared["compareFootprint"]} <= {0}
 
 
+async def test_the_same_question_asked_at_once_is_answered_for_each_caller(
+    stack: Stack, world: World
+) -> None:
+    """The gateway runs identical queries asked at the same time once (gateway/coalesce.py):
+    only for callers with the same key, so A's figures or A's key id never reach B."""
+    who = "{ me { organisation keyId } }"
+    callers = [world.a["viewer"], world.b["viewer"], world.a["admin"]] * 10
+    answers = await asyncio.gather(*(stack.data(who, key) for key in callers))
+    for key, answer in zip(callers, answers, strict=True):
+        assert answer["me"]["keyId"] == key.split("_")[1]
+        assert answer["me"]["organisation"] == (
+            world.a_org if key in world.a.values() else world.b_org
+        )
+    viewers = [world.a["viewer"], world.b["viewer"]] * 10
+    footprints = await asyncio.gather(*(stack.data(FOOTPRINT, k, f=YEAR) for k in viewers))
+    for key, found in zip(viewers, footprints, strict=True):
+        total = found["footprint"]["total"]["value"]
+        assert (total > 0) if key == world.a["viewer"] else (total == 0)
+
+
 async def test_b_cannot_see_a_own_factor(stack: Stack, world: World) -> None:
     key = world.b["viewer"]
     got = await stack.graphql(
