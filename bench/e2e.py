@@ -35,7 +35,8 @@ from nats.aio.client import Client as NatsClient
 
 from bench.common import rate, scratch_database, write_results
 from bench.e2e_load import STAGES, Stage, Visibility, drive, wait_visible
-from bench.e2e_stack import Processes, api_key, consumer_lag, forget_namespace, ready
+from bench.e2e_stack import api_key, consumer_lag, forget_namespace
+from bench.processes import Processes, ready
 from contracts import reporting as r
 from contracts.services import SERVICES
 from kernel.db import create_engine

@@ -95,22 +95,10 @@ class Run:
                    for name, cpu in sorted(self.processes_cpu.items())}}  # fmt: skip
 
 
-def backend_cpu() -> dict[str, float]:
-    """CPU seconds so far of each backend process this bench started, by its name (the
-    service, or "gateway"), PostgreSQL and NATS left out (not our children)."""
-    found: dict[str, float] = {}
-    for child in psutil.Process().children(recursive=True):
-        try:
-            argv, times = child.cmdline(), child.cpu_times()
-        except psutil.Error:  # gone meanwhile
-            continue
-        if "run" in argv[:-1]:
-            name = "gateway" if "gateway" in argv else argv[argv.index("run") + 1]
-            found[name] = found.get(name, 0.0) + times.user + times.system
-    return found
+Cpu = Callable[[], dict[str, float]]  # CPU seconds so far of each backend process, by name
 
 
-async def drive(clients: int, seconds: float, one: Callable[[], Awaitable[None]]) -> Run:
+async def drive(clients: int, seconds: float, one: Callable[[], Awaitable[None]], cpu: Cpu) -> Run:
     """`clients` loops each sending `one` request after the other for `seconds`."""
     run, deadline = Run(), time.perf_counter() + seconds
 
@@ -124,11 +112,11 @@ async def drive(clients: int, seconds: float, one: Callable[[], Awaitable[None]]
             run.seconds.append(time.perf_counter() - started)
 
     psutil.cpu_percent()  # starts the machine-wide measure
-    began, cpu, backend = time.perf_counter(), time.process_time(), backend_cpu()
+    began, own, backend = time.perf_counter(), time.process_time(), cpu()
     await asyncio.gather(*(client() for _ in range(clients)))
     run.elapsed, run.machine_cpu_percent = time.perf_counter() - began, psutil.cpu_percent()
-    run.client_cpu = time.process_time() - cpu
-    run.processes_cpu = {k: v - backend.get(k, 0.0) for k, v in backend_cpu().items()}
+    run.client_cpu = time.process_time() - own
+    run.processes_cpu = {k: v - backend.get(k, 0.0) for k, v in cpu().items()}
     return run
 
 
@@ -142,9 +130,9 @@ def merged(runs: list[Run]) -> Run:
     return Run(samples, elapsed, machine, sum(r.client_cpu for r in runs), processes, dropped)
 
 
-async def measured(mode: Mode, one: Callable[[], Awaitable[None]]) -> Run:
-    await drive(mode.clients, max(1.0, mode.seconds / 10), one)  # warm-up: pools, caches
-    return await drive(mode.clients, mode.seconds, one)
+async def measured(mode: Mode, one: Callable[[], Awaitable[None]], cpu: Cpu) -> Run:
+    await drive(mode.clients, max(1.0, mode.seconds / 10), one, cpu)  # warm-up: pools, caches
+    return await drive(mode.clients, mode.seconds, one, cpu)
 
 
 def through_gateway(http: aiohttp.ClientSession) -> Callable[[], Awaitable[None]]:
@@ -253,16 +241,17 @@ async def compare(stack: Stack, key: str, mode: Mode) -> dict[str, Any]:
     client = ServiceClient(stack.nc, stack.settings.namespace, timeout=60)
     turn = Mode(mode.clients, mode.seconds / mode.rounds, mode.copies, 1)
     position = await current_position(client)
+    cpu = stack.processes.cpu_seconds
     runs: dict[str, list[Run]] = {"gateway": [], "nats": [], "nats_ledger": []}
     for _ in range(mode.rounds):
         # fresh connections each turn: the server closes those idle for 5 s meanwhile, and
         # one closing just as it is reused fails the request
         async with gateway_session(stack.url, headers, mode.clients) as http:
-            runs["gateway"].append(await measured(turn, through_gateway(http)))
-        runs["nats"].append(await measured(turn, straight_to_reporting(client)))
+            runs["gateway"].append(await measured(turn, through_gateway(http), cpu))
+        runs["nats"].append(await measured(turn, straight_to_reporting(client), cpu))
         if mode.ledger:
             ledger = straight_to_reporting(client, position)
-            runs["nats_ledger"].append(await measured(turn, ledger))
+            runs["nats_ledger"].append(await measured(turn, ledger, cpu))
     gateway, nats = (merged(runs[path]).summary() for path in ("gateway", "nats"))
     ledger_path = merged(runs["nats_ledger"]).summary() if mode.ledger else None
     overhead = {

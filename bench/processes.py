@@ -1,7 +1,8 @@
 """The backend as real processes for a benchmark: one per service, and the gateway on uvicorn.
 
 Each process gets the settings through its environment, as a deployment would; logs go to
-files under `root` and their tails are shown when the stack fails to come up.
+files under a folder, and their tails are shown when a process exits or the stack fails to
+come up. bench/e2e.py drives `Processes` itself; the others take `running`.
 """
 
 from __future__ import annotations
@@ -13,69 +14,126 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import psutil
 from nats.aio.client import Client as NatsClient
 
 from contracts.services import SERVICES
-from empreinte_cli.probe import until_ready
+from empreinte_cli.probe import answers, catalogue_in_compute
 from infra.process import free_port, log_tail, spawn, stop_process
 from kernel.process import connect_nats
 from kernel.settings import Settings
 
 EMPREINTE = str(Path(sys.executable).parent / "empreinte")
+GATEWAY = "gateway"
 UNLIMITED = str(10**9)  # requests a minute per key: the benchmark measures, it does not abuse
+
+
+@dataclass
+class Processes:
+    """The service processes and the gateway process, with their logs under `logs`."""
+
+    settings: Settings
+    logs: Path
+    port: int = field(default_factory=free_port)
+    running: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        assert self.settings.database_url and self.settings.nats_url
+        env = {
+            **os.environ,
+            "DATABASE_URL": self.settings.database_url,
+            "NATS_URL": self.settings.nats_url,
+            "EMPREINTE_NAMESPACE": self.settings.namespace,
+            "EMPREINTE_LOG_LEVEL": "WARNING",
+            # One client sends everything under one key: the per-key limit is not measured.
+            "EMPREINTE_RATE_LIMIT_PER_MINUTE": UNLIMITED,
+        }
+        for name in (*SERVICES, GATEWAY):
+            argv = ["gateway", "run", "--port", str(self.port)] if name == GATEWAY else None
+            self.running[name] = spawn(
+                [EMPREINTE, *(argv or ["service", "run", name])],
+                log_path=self.logs / f"{name}.log",
+                cwd=self.logs,
+                death_signal=signal.SIGKILL,
+                env=env,
+            )
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """User + system CPU each process used so far."""
+        used = {}
+        for name, proc in self.running.items():
+            times = psutil.Process(proc.pid).cpu_times()
+            used[name] = times.user + times.system
+        return used
+
+    def check_alive(self) -> None:
+        for name, proc in self.running.items():
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} exited:\n{log_tail(self.logs / f'{name}.log')}")
+
+    def stop(self) -> None:
+        for proc in self.running.values():
+            stop_process(proc, sig=signal.SIGTERM, timeout=20)
+
+
+async def ready(processes: Processes, nc: NatsClient, http: httpx.AsyncClient) -> None:
+    """Every service answers its health, the gateway its /healthz, compute has the factors."""
+    ns = processes.settings.namespace
+    for service in SERVICES:
+        while not await answers(nc, ns, service):
+            processes.check_alive()
+            await asyncio.sleep(0.1)  # still starting: nothing to await
+    while not await _gateway_up(http):
+        processes.check_alive()
+        await asyncio.sleep(0.1)  # uvicorn still starting: nothing to await
+    while True:
+        if await catalogue_in_compute(nc, ns):
+            return
+        await asyncio.sleep(0.2)  # no event says "compute caught up": ask again
+
+
+async def _gateway_up(http: httpx.AsyncClient) -> bool:
+    try:
+        answer = await http.get("/healthz")
+    except httpx.TransportError:
+        return False
+    return answer.status_code == 200 and answer.json()["status"] == "ok"
 
 
 @dataclass
 class Stack:
     settings: Settings
     nc: NatsClient
-    url: str  # the gateway's http:// base URL
+    processes: Processes
+
+    @property
+    def url(self) -> str:  # the gateway's http:// base URL
+        return self.processes.url
 
 
 @asynccontextmanager
 async def running(settings: Settings, root: Path) -> AsyncIterator[Stack]:
-    """The four services, then the gateway, until the block ends (then SIGTERM, in reverse)."""
+    """The four services and the gateway, ready, until the block ends (then SIGTERM)."""
     assert settings.nats_url
-    procs: list[subprocess.Popen[bytes]] = []
-    nc = await connect_nats(settings.nats_url, "bench-graphql")
+    processes = Processes(settings, root)
+    nc = await connect_nats(settings.nats_url, "bench")
     try:
-        procs += [_start(["service", "run", s], settings, root, s) for s in SERVICES]
-        await asyncio.wait_for(until_ready(nc, settings.namespace), 180)
-        port = free_port()
-        argv = ["gateway", "run", "--host", "127.0.0.1", "--port", str(port)]
-        procs.append(_start(argv, settings, root, "gateway"))
-        url = f"http://127.0.0.1:{port}"
-        await asyncio.wait_for(_gateway_up(url), 60)
-        yield Stack(settings, nc, url)
+        processes.start()
+        async with httpx.AsyncClient(base_url=processes.url) as http:
+            await asyncio.wait_for(ready(processes, nc, http), 300)
+        yield Stack(settings, nc, processes)
     except BaseException:
-        for name in [*SERVICES, "gateway"]:
+        for name in processes.running:
             print(f"--- {name} log:\n{log_tail(root / f'{name}.log')}", file=sys.stderr)
         raise
     finally:
-        for proc in reversed(procs):
-            stop_process(proc, sig=signal.SIGTERM, timeout=20)
+        processes.stop()
         await nc.drain()
-
-
-def _start(argv: list[str], settings: Settings, root: Path, name: str) -> subprocess.Popen[bytes]:
-    assert settings.database_url and settings.nats_url
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "NATS_URL": settings.nats_url,
-           "EMPREINTE_NAMESPACE": settings.namespace,
-           "EMPREINTE_RATE_LIMIT_PER_MINUTE": UNLIMITED}  # fmt: skip
-    return spawn([EMPREINTE, *argv], log_path=root / f"{name}.log", cwd=root,
-                 death_signal=signal.SIGTERM, env=env)  # fmt: skip
-
-
-async def _gateway_up(url: str) -> None:
-    async with httpx.AsyncClient(base_url=url) as http:
-        while True:
-            try:
-                if (await http.get("/healthz")).json().get("status") == "ok":
-                    return
-            except httpx.TransportError:
-                pass  # not listening yet
-            await asyncio.sleep(0.1)  # another process starting: poll it
