@@ -22,6 +22,7 @@ def create_event_log(bind: sa.Connection, schema: str) -> None:
         tables.processed,
     ):
         table.create(bind, checkfirst=True)
+    index_events_by_type(bind, schema, indexed=True)  # as revision 0001 did; kernel_0004 drops it
     for statement in _guards(schema, tables.notify_channel):
         bind.execute(sa.text(statement))
 
@@ -37,6 +38,20 @@ def store_payloads_as(bind: sa.Connection, schema: str, payload_type: str = "jso
     bind.execute(sa.text(alter))
     bind.execute(sa.text(f"DROP FUNCTION IF EXISTS {q}.append_events({FIRST_ARGUMENTS})"))
     bind.execute(sa.text(append_function(q, t)))
+
+
+def index_events_by_type(bind: sa.Connection, schema: str, *, indexed: bool) -> None:
+    """Revision kernel_0004 drops the (type, global_position) index (`indexed=False`).
+
+    No read needs it: reads by type also follow the log in position order (the primary key)
+    and no service reads by type; every append paid an index insert per event for it.
+    """
+    q = f'"{schema}"'
+    if indexed:
+        create = f"CREATE INDEX IF NOT EXISTS events_type_idx ON {q}.events (type, global_position)"
+        bind.execute(sa.text(create))
+    else:
+        bind.execute(sa.text(f"DROP INDEX IF EXISTS {q}.events_type_idx"))
 
 
 # The argument types of revision 0001's append_events (before p_versions), to drop it.

@@ -7,6 +7,7 @@ import json
 from _json import make_encoder
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -92,6 +93,8 @@ def _uuid_or_none(value: str | None) -> UUID | None:
 
 def _timestamp(value: datetime) -> str:
     # Fixed precision and UTC, so the text is the same whichever way the value travelled.
+    if value.tzinfo is UTC and value.microsecond:  # the usual case, a third faster
+        return value.isoformat()  # the same text: microseconds shown when not zero
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
@@ -142,18 +145,44 @@ def content_hash(event: NewEvent | RecordedEvent, payload_json: bytes) -> bytes:
 def _canonical_header(event: NewEvent | RecordedEvent) -> bytes:
     # canonical_json(_content_header(event)), written out by hand: it runs for every event
     # appended and verified, and this is four times faster (a unit test holds them equal).
+    before, after = _header_frame(
+        event.actor,
+        event.causation_id,
+        event.correlation_id,
+        event.schema_version,
+        event.stream_id,
+        event.tenant_id,
+        event.type,
+    )
+    occurred_at = _timestamp(event.occurred_at)
+    return f'{before}{event.event_id}","occurred_at":"{occurred_at}{after}'.encode()
+
+
+@lru_cache(maxsize=1024)
+def _header_frame(
+    actor: str,
+    causation_id: UUID | None,
+    correlation_id: UUID | None,
+    schema_version: int,
+    stream_id: str,
+    tenant_id: str,
+    type_: str,
+) -> tuple[str, str]:
+    """The header around its event id and time: most often the same for a whole batch."""
     # Keys in sorted order.
-    return (
-        f'{{"actor":{_string(event.actor)},'
-        f'"causation_id":{_optional_id(event.causation_id)},'
-        f'"correlation_id":{_optional_id(event.correlation_id)},'
-        f'"event_id":"{event.event_id}",'
-        f'"occurred_at":"{_timestamp(event.occurred_at)}",'
-        f'"schema_version":{int(event.schema_version)},'
-        f'"stream_id":{_string(event.stream_id)},'
-        f'"tenant_id":{_string(event.tenant_id)},'
-        f'"type":{_string(event.type)}}}'
-    ).encode()
+    before = (
+        f'{{"actor":{_string(actor)},'
+        f'"causation_id":{_optional_id(causation_id)},'
+        f'"correlation_id":{_optional_id(correlation_id)},'
+        f'"event_id":"'
+    )
+    after = (
+        f'","schema_version":{int(schema_version)},'
+        f'"stream_id":{_string(stream_id)},'
+        f'"tenant_id":{_string(tenant_id)},'
+        f'"type":{_string(type_)}}}'
+    )
+    return before, after
 
 
 def _optional_id(value: UUID | None) -> str:

@@ -95,7 +95,8 @@ def _events_table(md: sa.MetaData) -> sa.Table:
         sa.Column("payload", JSON, nullable=False),
         sa.Column("prev_hash", sa.LargeBinary, nullable=False),
         sa.Column("hash", sa.LargeBinary, nullable=False),
+        # Each index costs every append a tree insert per event: only those a read or a
+        # guarantee needs (kernel_0004 dropped the one by type, which no read used).
         sa.UniqueConstraint("stream_id", "stream_version", name="events_stream_version_key"),
-        sa.Index("events_type_idx", "type", "global_position"),
         sa.Index("events_tenant_idx", "tenant_id", "global_position"),
     )

@@ -359,22 +359,24 @@ def _recorded(
     prev_hash: bytes,
     link: bytes,
 ) -> RecordedEvent:
+    # Positional, in the order of RecordedEvent's fields: keywords cost a third more, for
+    # every event of every append.
     return RecordedEvent(
-        event_id=event.event_id,
-        stream_id=event.stream_id,
-        stream_version=version,
-        type=event.type,
-        schema_version=event.schema_version,
-        tenant_id=event.tenant_id,
-        occurred_at=event.occurred_at,
-        recorded_at=recorded_at,
-        global_position=position,
-        causation_id=event.causation_id,
-        correlation_id=event.correlation_id,
-        actor=event.actor,
-        payload=event.payload,
-        prev_hash=prev_hash,
-        hash=link,
+        event.event_id,
+        event.stream_id,
+        version,
+        event.type,
+        event.schema_version,
+        event.tenant_id,
+        event.occurred_at,
+        recorded_at,
+        position,
+        event.causation_id,
+        event.correlation_id,
+        event.actor,
+        event.payload,
+        prev_hash,
+        link,
     )
 
 

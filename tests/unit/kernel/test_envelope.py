@@ -11,7 +11,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kernel.envelope import NewEvent, _canonical_header, _content_header, canonical_json
+from kernel.envelope import (
+    NewEvent,
+    _canonical_header,
+    _content_header,
+    _timestamp,
+    canonical_json,
+)
 
 _text = st.text(min_size=1, max_size=40)  # any code point: quotes, controls, accents, emoji
 _ids = st.none() | st.uuids().map(lambda u: UUID(int=u.int))
@@ -45,6 +51,17 @@ def test_the_hand_written_header_is_the_canonical_json_of_the_header_fields(
     local = occurred.astimezone(timezone(timedelta(hours=offset_hours)))
     event = NewEvent(stream, kind, {}, tenant, version, local, actor, causation, correlation)
     assert _canonical_header(event) == canonical_json(_content_header(event))
+
+
+@given(occurred=_instants, whole_second=st.booleans(), offset_hours=st.integers(-12, 14))
+def test_a_timestamp_is_written_in_utc_to_the_microsecond_however_it_came(
+    occurred: datetime, whole_second: bool, offset_hours: int
+) -> None:
+    instant = occurred.replace(microsecond=0) if whole_second else occurred
+    for same in (instant, instant.astimezone(timezone(timedelta(hours=offset_hours)))):
+        written = _timestamp(same)
+        assert written == instant.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+        assert datetime.fromisoformat(written) == instant
 
 
 def test_canonical_json_sorts_keys_keeps_unicode_and_refuses_nan() -> None:
