@@ -165,5 +165,5 @@ async def main(events: int) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--events", type=int, default=10_000, help="events per batch size")
+    parser.add_argument("--events", type=int, default=30_000, help="events per batch size")
     asyncio.run(main(parser.parse_args().events))
