@@ -98,12 +98,22 @@ def gateway_run(
     import uvicorn
 
     from gateway.app import create_app
+    from kernel.logs import configure_logging
     from kernel.process import freeze_startup_heap
 
     settings = _configured()
+    configure_logging("gateway", settings.log_level)
     app = create_app(settings)
     freeze_startup_heap()
-    uvicorn.run(app, host=host or settings.gateway_host, port=port or settings.gateway_port)
+    # uvicorn's loggers (its access log too) go through the JSON lines of every process and
+    # follow EMPREINTE_LOG_LEVEL: at WARNING, no line per request.
+    uvicorn.run(
+        app,
+        host=host or settings.gateway_host,
+        port=port or settings.gateway_port,
+        log_config=None,
+        log_level=settings.log_level.lower(),
+    )
 
 
 @gateway_app.command("export-schema")
