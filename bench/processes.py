@@ -91,7 +91,7 @@ async def ready(processes: Processes, nc: NatsClient, http: httpx.AsyncClient) -
         while not await answers(nc, ns, service):
             processes.check_alive()
             await asyncio.sleep(0.1)  # still starting: nothing to await
-    while not await _gateway_up(http):
+    while not await gateway_up(http):
         processes.check_alive()
         await asyncio.sleep(0.1)  # uvicorn still starting: nothing to await
     while True:
@@ -100,7 +100,8 @@ async def ready(processes: Processes, nc: NatsClient, http: httpx.AsyncClient) -
         await asyncio.sleep(0.2)  # no event says "compute caught up": ask again
 
 
-async def _gateway_up(http: httpx.AsyncClient) -> bool:
+async def gateway_up(http: httpx.AsyncClient) -> bool:
+    """Whether the gateway answers its /healthz, connected."""
     try:
         answer = await http.get("/healthz")
     except httpx.TransportError:

@@ -24,6 +24,7 @@ from nats.errors import TimeoutError as NatsTimeout
 from nats.js.errors import NotFoundError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bench.processes import gateway_up
 from contracts.services import HEALTH_VERB, SERVICES
 from kernel.db import create_engine
 from kernel.naming import dead_letter_stream, endpoint_subject, events_subject
@@ -76,17 +77,9 @@ async def ready(nc: NatsClient, namespace: str, http: httpx.AsyncClient) -> None
             except (NoRespondersError, NatsTimeout):
                 await asyncio.sleep(0.1)  # the process is still starting: nothing to await
     while True:
-        if await _gateway_up(http):
+        if await gateway_up(http):
             return
         await asyncio.sleep(0.1)  # uvicorn is still starting: nothing to await
-
-
-async def _gateway_up(http: httpx.AsyncClient) -> bool:
-    try:
-        answer = await http.get("/healthz")
-    except httpx.TransportError:
-        return False
-    return answer.status_code == 200 and answer.json()["status"] == "ok"
 
 
 async def test_the_stack_survives_kills_restarts_duplicates_and_replicas(
