@@ -9,12 +9,14 @@ run once the writes are committed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from uuid import UUID
 
 import sqlalchemy as sa
+from nats.aio.msg import Msg
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -88,3 +90,33 @@ async def mark_processed(
     marker = insert(processed).from_select(["consumer", "event_id", "processed_at"], rows)
     found = await conn.execute(marker.on_conflict_do_nothing().returning(processed.c.event_id))
     return set(found.scalars())
+
+
+SUSPECTS_KEPT = 1024  # a bound: a flood of failures cannot grow memory
+
+
+@dataclass
+class Suspects:
+    """Messages whose handling failed on its own, until they succeed or are dead-lettered."""
+
+    sequences: OrderedDict[int, None] = field(default_factory=OrderedDict)
+
+    def failed(self, msg: Msg) -> None:
+        self.sequences[msg.metadata.sequence.stream] = None
+        if len(self.sequences) > SUSPECTS_KEPT:
+            self.sequences.popitem(last=False)  # the oldest: at worst, one more batch fails
+
+    def cleared(self, msg: Msg) -> None:
+        self.sequences.pop(msg.metadata.sequence.stream, None)
+
+    def runs(self, messages: Sequence[Msg]) -> Iterator[Sequence[Msg]]:
+        """`messages` in order, cut so that each suspect is a run of its own."""
+        start = 0
+        for i, msg in enumerate(messages):
+            if msg.metadata.sequence.stream in self.sequences:
+                if i > start:
+                    yield messages[start:i]
+                yield messages[i : i + 1]
+                start = i + 1
+        if start < len(messages):
+            yield messages[start:]

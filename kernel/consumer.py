@@ -33,6 +33,7 @@ from kernel.batching import (
     AfterCommit,
     Batched,
     Handler,
+    Suspects,
     batch_handler,
     fresh_events,
     mark_processed,
@@ -86,6 +87,7 @@ class Consumer:
         self.max_attempts, self.backoff_s, self.batch = max_attempts, backoff_s, batch
         self.together = not one_per_transaction
         self.idle_wait_s = idle_wait_s
+        self.suspects = Suspects()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Fetch and handle messages until `stop` is set; survive outages by retrying."""
@@ -150,11 +152,17 @@ class Consumer:
             await self.js.update_stream(config)
 
     async def handle_batch(self, messages: Sequence[Msg]) -> None:
-        """Apply `messages` in one transaction or, if that fails, one message at a time."""
-        if self.together and len(messages) > 1 and await self._applied_together(messages):
-            return
-        for msg in messages:
-            await self.handle(msg)
+        """Apply `messages` in one transaction or, if that fails, one message at a time.
+
+        A message that failed on its own before is applied on its own, and the runs of
+        messages around it together: a poison message retried with fresh ones would
+        otherwise roll their whole batch back at each of its attempts."""
+        runs = self.suspects.runs(messages) if self.together else ([m] for m in messages)
+        for run in runs:
+            if len(run) > 1 and await self._applied_together(run):
+                continue
+            for msg in run:
+                await self.handle(msg)
 
     async def _applied_together(self, messages: Sequence[Msg]) -> bool:
         try:
@@ -180,6 +188,7 @@ class Consumer:
         except Exception as error:  # the handler's failure is data here: retry or dead-letter
             await self._failed(msg, attempt, error)
             return
+        self.suspects.cleared(msg)
         await msg.ack()
         CONSUMED.labels(self.subscription.durable).inc()
 
@@ -202,6 +211,7 @@ class Consumer:
             await msg.nak(delay=self.backoff_s[-1])
             return
         if attempt < self.max_attempts:
+            self.suspects.failed(msg)
             delay = self.backoff_s[min(attempt - 1, len(self.backoff_s) - 1)]
             log.warning("handler failed (attempt %s), retry in %ss: %r", attempt, delay, error)
             await msg.nak(delay=delay)
@@ -217,6 +227,7 @@ class Consumer:
             },
         )
         await msg.term()
+        self.suspects.cleared(msg)
         DEAD_LETTERED.labels(self.subscription.durable).inc()
 
 

@@ -85,6 +85,27 @@ async def test_a_poisoned_message_in_a_batch_is_dead_lettered_and_the_others_app
     assert dead.headers is not None and dead.headers["Empreinte-Attempts"] == "3"
 
 
+async def test_a_poison_retried_with_fresh_messages_no_longer_rolls_their_batch_back(
+    engine: AsyncEngine, relayed: EventStore, tally: Tally, nats_client: NatsClient,
+    namespace: str, service_name: str,
+) -> None:  # fmt: skip
+    await relayed.append([counted(1), counted(2, poison=True), counted(3)])
+    consumer = make_consumer(engine, tally, nats_client, namespace, service_name, batched=True)
+    await consumer.handle_batch(await fetch_all(nats_client, consumer, 3))  # 2 fails alone
+    await relayed.append([counted(i) for i in (4, 5, 6)])
+    tally.batches.clear()
+
+    # the poison's retry (after its backoff) comes back among the fresh messages
+    retried = await fetch_all(nats_client, consumer, 4)
+    await consumer.handle_batch(retried)
+
+    order = [json.loads(m.data)["payload"]["i"] for m in retried]
+    cut = order.index(2)
+    expected = [run for run in (order[:cut], [2], order[cut + 1 :]) if run]
+    assert tally.batches == expected  # the fresh ones together, the poison alone
+    assert await tally.read(engine) == (5, 1 + 3 + 4 + 5 + 6)
+
+
 async def test_a_batch_redelivered_after_part_of_it_committed_applies_only_the_rest(
     engine: AsyncEngine, relayed: EventStore, tally: Tally, nats_client: NatsClient,
     namespace: str, service_name: str,
