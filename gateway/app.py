@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import cast
 
-from cross_web import AsyncHTTPRequestAdapter
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -19,7 +17,6 @@ from nats.aio.client import Client as NatsClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
-from strawberry.http import GraphQLRequestData
 from strawberry.schema import BaseSchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
@@ -27,15 +24,15 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from gateway import rest
 from gateway.auth import Authenticator, TooManyFailures, client_address, presented_key
-from gateway.coalesce import Coalescer, sharing_key
+from gateway.coalesce import Coalescer
 from gateway.context import GatewayContext
 from gateway.errors import GatewayError
 from gateway.headers import SecurityHeaders
 from gateway.keys import SCHEMA, ApiKeys, KeyStoreUnavailable, Principal
 from gateway.limits import BodyLimit, RateLimiter, UploadLimit, retry_after_header
+from gateway.posts import JsonGraphQL, JsonPosts, SharedExecution
 from gateway.schema.root import schema
 from gateway.sockets import LimitedTransportWS, TryLater, charge
-from kernel import wire
 from kernel.client import ServiceClient
 from kernel.db import create_engine
 from kernel.errors import RemoteError
@@ -123,6 +120,8 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Empreinte gateway", lifespan=gateway.lifespan)
     graphql = _Router(schema, gateway.limiter, gateway.context, gateway.authenticator)
     app.include_router(graphql, prefix="/graphql")
+    posts = JsonGraphQL(schema, gateway.authorised, graphql.coalescer)
+    app.add_middleware(JsonPosts, view=posts, refuse=_http_error, path="/graphql")  # innermost
     app.include_router(rest.router(gateway.authorised))
     app.get("/healthz", include_in_schema=False)(gateway.healthz)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
@@ -145,7 +144,7 @@ def create_app(settings: Settings) -> FastAPI:
 _ACK = cast("UnsetType", UNSET)  # connection_ack without a payload
 
 
-class _Router(GraphQLRouter[GatewayContext, None]):
+class _Router(SharedExecution, GraphQLRouter[GatewayContext, None]):
     """GraphQL over HTTP and WebSocket; a socket authenticates in its connection_init.
 
     Only graphql-transport-ws is spoken: its handler enforces the rate limit (the legacy
@@ -165,32 +164,6 @@ class _Router(GraphQLRouter[GatewayContext, None]):
         super().__init__(schema, context_getter=context_getter, subscription_protocols=protocols)
         self.limiter, self.authenticator = limiter, authenticator
         self.coalescer: Coalescer[ExecutionResult] = Coalescer()
-
-    async def execute_single(
-        self,
-        request: Request,
-        request_adapter: AsyncHTTPRequestAdapter,
-        sub_response: Response,
-        context: GatewayContext,
-        root_value: None,
-        request_data: GraphQLRequestData,
-    ) -> ExecutionResult:
-        """The query's result, shared with the same callers' same query if one is asked
-        before it starts (gateway/coalesce.py)."""
-        run = partial(
-            super().execute_single,
-            request,
-            request_adapter,
-            sub_response,
-            context,
-            root_value,
-            request_data,
-        )
-        key = sharing_key(context.principal, request_adapter.method, request_data)
-        return await (run() if key is None else self.coalescer.shared(key, run))
-
-    def encode_json(self, data: object) -> bytes:
-        return wire.encode(data)  # orjson: the standard library's was a tenth of a request
 
     async def on_ws_connect(self, context: GatewayContext) -> UnsetType | dict[str, object] | None:
         params = context.connection_params

@@ -147,3 +147,23 @@ async def test_an_address_guessing_keys_is_slowed_down_before_any_lookup(gateway
     # shared with a guesser) is served it again.
     assert (await gateway.graphql(ME, issued.secret)).status_code == 200
     assert (await gateway.graphql(ME, "emp_guess_more_secret")).status_code == 429
+
+
+async def test_a_json_post_and_a_get_are_answered_and_refused_alike(gateway: Gateway) -> None:
+    """JSON POSTs take gateway/posts.py's view, GETs FastAPI's route: the same schema, the
+    same key check, the same refusals, the same headers."""
+    issued = await gateway.key(org(), "viewer")
+    for key in (issued.secret, None, "emp_nothing_here"):
+        headers = {"X-API-Key": key} if key else {}
+        post = await gateway.http.post("/graphql", json={"query": ME}, headers=headers)
+        get = await gateway.http.get("/graphql", params={"query": ME}, headers=headers)
+        assert (post.status_code, post.json()) == (get.status_code, get.json())
+        for name in ("X-Content-Type-Options", "X-Frame-Options", "Content-Type"):
+            assert post.headers[name] == get.headers[name]
+    garbled = await gateway.http.post(
+        "/graphql",
+        content=b"{not json",
+        headers={"Content-Type": "application/json", "X-API-Key": issued.secret},
+    )
+    assert garbled.status_code == 400  # strawberry's own refusal, as on FastAPI's route
+    assert "JSON" in garbled.text
