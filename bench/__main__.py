@@ -13,6 +13,7 @@ BENCHES = [
     "bench.compute_throughput",
     "bench.e2e",
     "bench.rebuild",
+    "bench.current_follow",
 ]
 
 if __name__ == "__main__":
