@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 from nats.aio.client import Client as NatsClient
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from contracts import compute as c
 from contracts import reporting as r
@@ -76,16 +76,21 @@ async def _history(setup: Setup) -> None:
 
 async def fingerprints(engine: AsyncEngine, setup: Setup) -> dict[str, tuple[int, str]]:
     """Per projection table: its row count and the md5 of all its rows in key order."""
-    found = {}
     async with engine.connect() as conn:
-        for table in setup.reporting.versions.t.projections:
-            key = ", ".join(column.name for column in table.primary_key)
-            sql = (
-                f"SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY {key}), '')) "
-                f'FROM "{table.schema}"."{table.name}" AS t'
-            )
-            count, digest = (await conn.execute(sa.text(sql))).one()
-            found[table.name] = (int(count), str(digest))
+        return await fingerprints_seen(conn, setup)
+
+
+async def fingerprints_seen(conn: AsyncConnection, setup: Setup) -> dict[str, tuple[int, str]]:
+    """`fingerprints` as `conn`'s transaction sees them."""
+    found = {}
+    for table in setup.reporting.versions.t.projections:
+        key = ", ".join(column.name for column in table.primary_key)
+        sql = (
+            f"SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY {key}), '')) "
+            f'FROM "{table.schema}"."{table.name}" AS t'
+        )
+        count, digest = (await conn.execute(sa.text(sql))).one()
+        found[table.name] = (int(count), str(digest))
     return found
 
 
@@ -127,3 +132,52 @@ async def test_the_cli_rebuilds_from_the_environment(
     assert process.returncode == 0, err.decode()
     assert "emission_versions: 7 compute events replayed" in out.decode()
     assert await fingerprints(engine, setup) == before
+
+
+async def indexes_and_constraints(engine: AsyncEngine, schema: str) -> set[tuple[str, str]]:
+    """Every index (by its definition, name included) and constraint of the schema."""
+    sql = (
+        "SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = :schema UNION ALL "
+        "SELECT c.relname, k.conname || ' ' || pg_get_constraintdef(k.oid) "
+        "FROM pg_constraint AS k JOIN pg_class AS c ON c.oid = k.conrelid "
+        "WHERE k.connamespace = CAST(:schema AS regnamespace)"
+    )
+    async with engine.connect() as conn:
+        rows = await conn.execute(sa.text(sql), {"schema": schema})
+        return {(str(table), str(definition)) for table, definition in rows}
+
+
+async def test_rebuilding_again_keeps_the_tables_their_indexes_and_constraints(
+    engine: AsyncEngine, setup: Setup
+) -> None:
+    schema = setup.reporting.schema
+    tables = await fingerprints(engine, setup)
+    structure = await indexes_and_constraints(engine, schema)
+    assert ("current_figures", "current_figures_pkey PRIMARY KEY "
+            "(tenant_id, source_id, dimension, line, member)") in structure  # fmt: skip
+
+    for _ in range(2):
+        await rebuild(engine, setup.reporting.nc, setup.namespace, schema)
+
+        assert await fingerprints(engine, setup) == tables
+        assert await indexes_and_constraints(engine, schema) == structure
+
+
+async def test_a_snapshot_taken_before_the_rebuild_commits_keeps_the_old_rows(
+    engine: AsyncEngine, setup: Setup
+) -> None:
+    """As footprints now read (now.py: one REPEATABLE READ snapshot): swapping in tables
+    built aside would show such a reader empty tables, their rows being newer than it."""
+    rebuilt = await fingerprints(engine, setup)
+    schema, figures = setup.reporting.schema, setup.reporting.versions.t.current.figures
+    async with engine.begin() as conn:  # the old rows: the figures without their parts
+        await conn.execute(figures.delete().where(figures.c.dimension != "line"))
+    old = await fingerprints(engine, setup)
+    async with engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="REPEATABLE READ")
+        await conn.execute(sa.text(f'SELECT position FROM "{schema}".compute_watermark'))
+
+        await rebuild(engine, setup.reporting.nc, setup.namespace, schema)
+
+        assert await fingerprints_seen(conn, setup) == old
+    assert await fingerprints(engine, setup) == rebuilt != old
