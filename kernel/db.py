@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -25,6 +23,6 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         # No pre-ping: it costs a round trip per checkout; a dead connection fails the
         # statement instead, which callers already treat as retryable.
         pool_recycle=3600,
-        json_serializer=lambda obj: json.dumps(obj, ensure_ascii=False, allow_nan=False),
+        json_serializer=wire.text,
         json_deserializer=wire.decode,
     )
