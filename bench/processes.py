@@ -24,6 +24,7 @@ from nats.aio.client import Client as NatsClient
 from contracts.services import SERVICES
 from empreinte_cli.probe import answers, catalogue_in_compute
 from infra.process import free_port, log_tail, spawn, stop_process
+from kernel.namespaces import delete_namespace_streams
 from kernel.process import connect_nats
 from kernel.settings import Settings
 
@@ -137,4 +138,5 @@ async def running(settings: Settings, root: Path) -> AsyncIterator[Stack]:
         raise
     finally:
         processes.stop()
+        await delete_namespace_streams(nc.jsm(), settings.namespace)  # KV and objects too
         await nc.drain()

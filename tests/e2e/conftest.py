@@ -33,7 +33,7 @@ from services.compute.main import definition as compute
 from services.factors.main import definition as factors
 from services.inventory.main import definition as inventory
 from services.reporting.main import definition as reporting
-from tests.conftest import _admin, with_database
+from tests.conftest import _admin, delete_namespace, with_database
 
 
 @dataclass
@@ -104,17 +104,20 @@ async def stack_settings(
 ) -> AsyncIterator[Settings]:
     name = f"empreinte_gw_{secrets.token_hex(4)}"
     await _admin(database_server_url, f'CREATE DATABASE "{name}"')
+    stack_namespace = f"{namespace}g{secrets.token_hex(3)}"
     yield Settings.model_validate(
         {
             "DATABASE_URL": with_database(database_server_url, name),
             "NATS_URL": nats_url,
-            "EMPREINTE_NAMESPACE": f"{namespace}g{secrets.token_hex(3)}",
+            "EMPREINTE_NAMESPACE": stack_namespace,
             "EMPREINTE_RATE_LIMIT_PER_MINUTE": 100_000,
             # The fuzzing presents wrong keys by the hundred, all from 127.0.0.1.
             "EMPREINTE_AUTH_FAILURES_PER_MINUTE": 100_000,
         }
     )
     await _admin(database_server_url, f'DROP DATABASE "{name}" WITH (FORCE)')
+    # not the session's namespace (its name only starts with it): its streams go here
+    await delete_namespace(nats_url, stack_namespace)
 
 
 @pytest.fixture(scope="session")
