@@ -6,10 +6,11 @@ can do the same for a tenant-free scratch namespace.
 
 from __future__ import annotations
 
+import re
+
 from nats.js.manager import JetStreamManager
 
 # Streams are <NS>_<SERVICE>; KV and object buckets live in streams KV_<b> and OBJ_<b>.
-_HEADS = ("", "KV_", "OBJ_")
 
 
 async def stream_names(manager: JetStreamManager) -> list[str]:
@@ -20,15 +21,23 @@ async def stream_names(manager: JetStreamManager) -> list[str]:
     return names
 
 
-def in_namespace(stream: str, namespace: str) -> bool:
-    """Whether `stream` holds `namespace`'s events, KV entries or objects."""
-    upper = stream.upper()
-    return any(upper.startswith(f"{head}{namespace.upper()}_") for head in _HEADS)
+def in_namespace(stream: str, namespace: str, *, derived: bool = False) -> bool:
+    """Whether `stream` holds `namespace`'s events, KV entries or objects (or, `derived`,
+    those of a namespace named `namespace` followed by letters and digits)."""
+    more = "[A-Z0-9]*" if derived else ""
+    return re.match(f"(KV_|OBJ_)?{re.escape(namespace.upper())}{more}_", stream.upper()) is not None
 
 
-async def delete_namespace_streams(manager: JetStreamManager, namespace: str) -> list[str]:
-    """Delete `namespace`'s streams (buckets included); their names."""
-    doomed = [name for name in await stream_names(manager) if in_namespace(name, namespace)]
+async def delete_namespace_streams(
+    manager: JetStreamManager, namespace: str, *, derived: bool = False
+) -> list[str]:
+    """Delete `namespace`'s streams (buckets included), and with `derived` those of the
+    namespaces named after it (a test session's, whose tests make their own); their names."""
+    doomed = [
+        name
+        for name in await stream_names(manager)
+        if in_namespace(name, namespace, derived=derived)
+    ]
     for name in doomed:
         await manager.delete_stream(name)
     return doomed

@@ -103,11 +103,12 @@ async def _admin(url: str, statement: str) -> None:
         await conn.close()
 
 
-async def delete_namespace(url: str, namespace: str) -> list[str]:
-    """Delete the JetStream streams and KV/object buckets of `namespace`; return their streams."""
+async def delete_namespace(url: str, namespace: str, *, derived: bool = False) -> list[str]:
+    """Delete the JetStream streams and KV/object buckets of `namespace` (and, `derived`, of
+    the namespaces tests named after it); return their streams."""
     client = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=0)
     try:
-        return await delete_namespace_streams(client.jsm(), namespace)
+        return await delete_namespace_streams(client.jsm(), namespace, derived=derived)
     finally:
         await client.close()
 
@@ -163,7 +164,8 @@ def namespace(nats_url: str) -> Iterator[str]:
     """A unique `t<8 hex>` namespace; its streams and KV/object buckets go after the session."""
     value = f"t{secrets.token_hex(4)}"
     yield value
-    run_async(lambda: delete_namespace(nats_url, value))
+    # tests make namespaces of their own named after it (f"{namespace}c{hex}"...): those too
+    run_async(lambda: delete_namespace(nats_url, value, derived=True))
 
 
 @pytest.fixture(scope="session")
