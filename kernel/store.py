@@ -18,17 +18,26 @@ and a lock held for microseconds, not for the latency of several round trips.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from kernel.appending import (
+    APPEND_ARGS,
+    Appended,
+    IdempotencyKey,
+    append_params,
+    append_statement,
+    append_statement_positional,
+    check_batch,
+    recorded_event,
+    translated,
+)
 from kernel.envelope import (
     NewEvent,
     RecordedEvent,
@@ -36,18 +45,9 @@ from kernel.envelope import (
     chain_hash,
     content_hash,
 )
-from kernel.errors import ConcurrencyConflict, IdempotencyKeyReused, InvalidEvent
 from kernel.metrics import APPENDED
 from kernel.schema import LogTables, log_tables
 from kernel.upcasting import Upcasters
-
-
-@dataclass(frozen=True, slots=True)
-class IdempotencyKey:
-    """A caller's key for one request; `fingerprint` (a hash of the request) catches key reuse."""
-
-    key: str
-    fingerprint: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +70,8 @@ class EventStore:
         self.schema = schema
         self.tables: LogTables = log_tables(schema)
         self.upcasters = upcasters or Upcasters()
-        self._append_sql = _append_statement(schema)
-        self._append_sql_positional = _append_statement_positional(schema)
+        self._append_sql = append_statement(schema)
+        self._append_sql_positional = append_statement_positional(schema)
 
     async def append(
         self,
@@ -89,8 +89,8 @@ class EventStore:
         inside the caller's transaction (projection writes and events commit together).
         """
         expected = expected_versions or {}
-        _check_batch(events, idempotency)
-        params = _append_params(events, expected, idempotency)
+        check_batch(events, idempotency)
+        params = append_params(events, expected, idempotency)
         row = await (self._call_alone(params) if conn is None else self._call(conn, params))
         positions, versions, recorded_at, prev_hash, hashes, replayed = row
         if replayed:  # an idempotent retry, answered with the first append's events
@@ -98,17 +98,17 @@ class EventStore:
         APPENDED.labels(self.schema).inc(len(events))
         recorded = []
         for event, position, version, link in zip(events, positions, versions, hashes, strict=True):
-            recorded.append(_recorded(event, position, version, recorded_at, prev_hash, link))
+            recorded.append(recorded_event(event, position, version, recorded_at, prev_hash, link))
             prev_hash = link
         return recorded
 
-    async def _call(self, conn: AsyncConnection, params: dict[str, object]) -> _Appended:
+    async def _call(self, conn: AsyncConnection, params: dict[str, object]) -> Appended:
         try:
             return tuple((await conn.execute(self._append_sql, params)).one())
         except DBAPIError as error:
-            raise _translated(error.orig, error) from error
+            raise translated(error.orig, error) from error
 
-    async def _call_alone(self, params: dict[str, object]) -> _Appended:
+    async def _call_alone(self, params: dict[str, object]) -> Appended:
         # The append is one statement, atomic on its own: run it in autocommit (saving the
         # BEGIN and COMMIT round trips, a third of an append's latency at batch size 1),
         # straight on a pooled asyncpg connection (its statement cache). An AsyncConnection
@@ -116,14 +116,14 @@ class EventStore:
         # time than the statement itself at batch size 1.
         pooled = await self.engine.raw_connection()
         driver: Any = pooled.driver_connection
-        args = [params[name] for name in _APPEND_ARGS]
+        args = [params[name] for name in APPEND_ARGS]
         try:
             return tuple(await driver.fetchrow(self._append_sql_positional, *args))
         except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError):
             pooled.invalidate()  # a broken connection never goes back to the pool
             raise
         except asyncpg.PostgresError as error:
-            raise _translated(error, error) from error
+            raise translated(error, error) from error
         finally:
             pooled.close()
 
@@ -238,161 +238,9 @@ _COLUMNS = (
 )
 
 
-_APPEND_ARGS = (
-    "event_ids",
-    "stream_ids",
-    "types",
-    "schema_versions",
-    "tenant_ids",
-    "occurred_at",
-    "causation_ids",
-    "correlation_ids",
-    "actors",
-    "payloads",
-    "contents",
-    "expected_streams",
-    "expected_versions",
-    "idem_key",
-    "idem_fingerprint",
-    "versions",
-)
-
-
-def _append_statement(schema: str) -> sa.TextClause:
-    args = ", ".join(f":{name}" for name in _APPEND_ARGS)
-    return sa.text(f'SELECT * FROM "{schema}".append_events({args})')
-
-
-def _append_statement_positional(schema: str) -> str:
-    args = ", ".join(f"${i}" for i in range(1, len(_APPEND_ARGS) + 1))
-    return f'SELECT * FROM "{schema}".append_events({args})'
-
-
-_Value = TypeVar("_Value")
-
-# out_positions, out_versions, out_recorded_at, out_first_prev_hash, out_hashes, out_replayed
-_Appended = tuple[Any, ...]
-
-
-def _append_params(
-    events: Sequence[NewEvent],
-    expected: Mapping[str, int],
-    idempotency: IdempotencyKey | None,
-) -> dict[str, object]:
-    texts = [_payload_json(e) for e in events]
-    return {
-        "event_ids": [e.event_id for e in events],
-        "stream_ids": _batch_column([e.stream_id for e in events]),
-        "types": _batch_column([e.type for e in events]),
-        "schema_versions": _batch_column([e.schema_version for e in events]),
-        "tenant_ids": _batch_column([e.tenant_id for e in events]),
-        "occurred_at": _batch_column([e.occurred_at for e in events]),
-        "causation_ids": _batch_column([e.causation_id for e in events]),
-        "correlation_ids": _batch_column([e.correlation_id for e in events]),
-        "actors": _batch_column([e.actor for e in events]),
-        "payloads": (b"[" + b",".join(texts) + b"]").decode(),
-        "contents": b"".join([content_hash(e, t) for e, t in zip(events, texts, strict=True)]),
-        "expected_streams": list(expected),
-        "expected_versions": list(expected.values()),
-        "idem_key": idempotency.key if idempotency else None,
-        "idem_fingerprint": idempotency.fingerprint if idempotency else None,
-        "versions": _stated_versions(events, expected),
-    }
-
-
-def _batch_column(values: list[_Value]) -> list[_Value]:
-    """The column as the append function takes it: one element when all events share it.
-
-    The driver checks and encodes each array element on its own (nearly a third of a
-    100-event append's client time, before); a stream, type, tenant or actor is most often
-    the same for the whole batch.
-    """
-    return values[:1] if values.count(values[0]) == len(values) else values
-
-
-def _stated_versions(events: Sequence[NewEvent], expected: Mapping[str, int]) -> list[int] | None:
-    """Each event's stream version, when the caller stated every stream's current version.
-
-    The append function checks the stated versions before it uses these; None lets it look
-    the versions up itself.
-    """
-    last = dict(expected)
-    versions = []
-    for event in events:
-        version = last.get(event.stream_id)
-        if version is None:
-            return None
-        last[event.stream_id] = version + 1
-        versions.append(version + 1)
-    return versions
-
-
-def _translated(cause: object, error: Exception) -> Exception:
-    """The kernel's error for the append function's own SQLSTATEs; `error` otherwise."""
-    state = getattr(cause, "sqlstate", None)
-    message = str(getattr(cause, "__cause__", None) or cause)
-    if isinstance(cause, asyncpg.PostgresError):
-        message = cause.args[0] if cause.args else message
-    if state == "EMCON":
-        stream_id, expected, actual = json.loads(message)
-        return ConcurrencyConflict(stream_id, expected, actual)
-    if state == "EMIDK":
-        return IdempotencyKeyReused(message)
-    return error
-
-
-def _payload_json(event: NewEvent) -> bytes:
-    try:
-        return canonical_json(event.payload)
-    except (ValueError, TypeError, RecursionError) as error:  # NaN, not JSON, or circular
-        raise InvalidEvent(
-            f"event {event.type} on stream {event.stream_id!r}: payload is not canonical JSON "
-            f"(no NaN or infinite numbers, string keys only): {error}"
-        ) from error
-
-
-def _recorded(
-    event: NewEvent,
-    position: int,
-    version: int,
-    recorded_at: datetime,
-    prev_hash: bytes,
-    link: bytes,
-) -> RecordedEvent:
-    # Positional, in the order of RecordedEvent's fields: keywords cost a third more, for
-    # every event of every append.
-    return RecordedEvent(
-        event.event_id,
-        event.stream_id,
-        version,
-        event.type,
-        event.schema_version,
-        event.tenant_id,
-        event.occurred_at,
-        recorded_at,
-        position,
-        event.causation_id,
-        event.correlation_id,
-        event.actor,
-        event.payload,
-        prev_hash,
-        link,
-    )
-
-
 def request_fingerprint(*parts: object) -> bytes:
     """SHA-256 of the canonical JSON of `parts`: what an idempotency key is checked against."""
     return hashlib.sha256(canonical_json(list(parts))).digest()
-
-
-def _check_batch(events: Sequence[NewEvent], idempotency: IdempotencyKey | None) -> None:
-    if not events:
-        raise InvalidEvent("an append needs at least one event")
-    if idempotency is not None and len({e.tenant_id for e in events}) > 1:
-        raise InvalidEvent("an idempotent append must hold events of one tenant only")
-    for event in events:
-        if not event.tenant_id:
-            raise InvalidEvent(f"event {event.type} on stream {event.stream_id!r} has no tenant_id")
 
 
 def _link_problem(event: RecordedEvent, prev_hash: bytes, position: int) -> str | None:

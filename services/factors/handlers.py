@@ -12,12 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts import factors as c
 from contracts.activity_kinds import ACTIVITY_KINDS
+from kernel.appending import IdempotencyKey
 from kernel.endpoints import CallContext
 from kernel.envelope import NewEvent, RecordedEvent, new_event_id
 from kernel.errors import ConcurrencyConflict, IdempotencyKeyReused, RequestRefused
 from kernel.projection import apply_all
 from kernel.runtime import Route
-from kernel.store import EventStore, IdempotencyKey, request_fingerprint
+from kernel.store import EventStore, request_fingerprint
 from services.factors import domain, queries
 from services.factors.projections import Catalogue
 from services.factors.resolution import resolve

@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts import campaigns as cp
 from contracts import inventory as c
+from kernel.appending import IdempotencyKey
 from kernel.endpoints import CallContext
 from kernel.envelope import NewEvent, RecordedEvent
 from kernel.errors import IdempotencyKeyReused, RequestRefused
 from kernel.events import DomainEvent
-from kernel.store import EventStore, IdempotencyKey
+from kernel.store import EventStore
 from services.inventory.projections import Ledger
 
 V = TypeVar("V", bound=BaseModel)

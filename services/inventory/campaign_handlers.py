@@ -11,11 +11,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contracts import campaigns as cp
+from kernel.appending import IdempotencyKey
 from kernel.endpoints import CallContext
 from kernel.envelope import new_event_id
 from kernel.errors import RequestRefused
 from kernel.runtime import Route
-from kernel.store import EventStore, IdempotencyKey, request_fingerprint
+from kernel.store import EventStore, request_fingerprint
 from services.inventory import queries
 from services.inventory.appending import append_projected, key_reused, on_own_stream, view_of
 from services.inventory.campaigns import decide_opening, decide_submission

@@ -10,11 +10,12 @@ from nats.js.client import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from contracts import inventory as c
+from kernel.appending import IdempotencyKey
 from kernel.endpoints import CallContext
 from kernel.envelope import NewEvent, RecordedEvent, new_event_id
 from kernel.errors import ConcurrencyConflict, RequestRefused
 from kernel.runtime import Route
-from kernel.store import EventStore, IdempotencyKey, request_fingerprint
+from kernel.store import EventStore, request_fingerprint
 from services.inventory import queries
 from services.inventory.appending import append_projected, key_reused, on_own_stream, view_of
 from services.inventory.campaign_handlers import Campaigns

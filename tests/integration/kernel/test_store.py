@@ -8,9 +8,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
+from kernel.appending import IdempotencyKey
 from kernel.envelope import NewEvent, RecordedEvent, canonical_json
 from kernel.errors import ConcurrencyConflict, IdempotencyKeyReused, InvalidEvent
-from kernel.store import EventStore, IdempotencyKey, request_fingerprint
+from kernel.store import EventStore, request_fingerprint
 from kernel.upcasting import Upcasters
 
 
