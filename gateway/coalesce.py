@@ -19,18 +19,17 @@ answers with it), the same document, operation, variables and extensions.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
-import orjson
 from graphql import GraphQLError, OperationType, get_operation_ast
 from strawberry.http import GraphQLRequestData
 
 from gateway.documents import parsed
 from gateway.keys import Principal
+from kernel import wire
 
 T = TypeVar("T")
 
@@ -96,12 +95,5 @@ def sharing_key(principal: Principal, method: str, request: GraphQLRequestData) 
     query = request.query
     if query is None or request.extensions or not is_query(query, request.operation_name):
         return None
-    variables = _sorted_json(request.variables) if request.variables else b""
+    variables = wire.encode(request.variables, sort_keys=True) if request.variables else b""
     return (principal, method, query, request.operation_name, variables)
-
-
-def _sorted_json(variables: dict[str, Any]) -> bytes:
-    try:
-        return orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
-    except orjson.JSONEncodeError:  # an integer beyond 64 bits: the standard library's turn
-        return json.dumps(variables, sort_keys=True).encode()

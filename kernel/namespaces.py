@@ -10,8 +10,6 @@ import re
 
 from nats.js.manager import JetStreamManager
 
-# Streams are <NS>_<SERVICE>; KV and object buckets live in streams KV_<b> and OBJ_<b>.
-
 
 async def stream_names(manager: JetStreamManager) -> list[str]:
     """Every stream's name. The server answers a page (256 streams) at a time."""
@@ -24,6 +22,7 @@ async def stream_names(manager: JetStreamManager) -> list[str]:
 def in_namespace(stream: str, namespace: str, *, derived: bool = False) -> bool:
     """Whether `stream` holds `namespace`'s events, KV entries or objects (or, `derived`,
     those of a namespace named `namespace` followed by letters and digits)."""
+    # Streams are <NS>_<SERVICE>; KV and object buckets live in streams KV_<b> and OBJ_<b>.
     more = "[A-Z0-9]*" if derived else ""
     return re.match(f"(KV_|OBJ_)?{re.escape(namespace.upper())}{more}_", stream.upper()) is not None
 

@@ -16,12 +16,13 @@ from typing import Any
 import orjson
 
 
-def encode(data: Any) -> bytes:
-    """`data` as compact UTF-8 JSON."""
+def encode(data: Any, *, sort_keys: bool = False) -> bytes:
+    """`data` as compact UTF-8 JSON (keys sorted with `sort_keys`)."""
     try:
-        return orjson.dumps(data)
+        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS if sort_keys else None)
     except orjson.JSONEncodeError:
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        options: dict[str, Any] = {"ensure_ascii": False, "separators": (",", ":")}
+        return json.dumps(data, sort_keys=sort_keys, **options).encode()
 
 
 def decode(data: bytes | str) -> Any:

@@ -33,7 +33,7 @@ from services.compute.main import definition as compute
 from services.factors.main import definition as factors
 from services.inventory.main import definition as inventory
 from services.reporting.main import definition as reporting
-from tests.conftest import _admin, delete_namespace, with_database
+from tests.conftest import _admin, with_database
 
 
 @dataclass
@@ -104,6 +104,7 @@ async def stack_settings(
 ) -> AsyncIterator[Settings]:
     name = f"empreinte_gw_{secrets.token_hex(4)}"
     await _admin(database_server_url, f'CREATE DATABASE "{name}"')
+    # named after the session's, whose cleanup (tests/conftest.py) removes it with its own
     stack_namespace = f"{namespace}g{secrets.token_hex(3)}"
     yield Settings.model_validate(
         {
@@ -116,8 +117,6 @@ async def stack_settings(
         }
     )
     await _admin(database_server_url, f'DROP DATABASE "{name}" WITH (FORCE)')
-    # not the session's namespace (its name only starts with it): its streams go here
-    await delete_namespace(nats_url, stack_namespace)
 
 
 @pytest.fixture(scope="session")
