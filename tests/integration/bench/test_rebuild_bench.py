@@ -21,4 +21,5 @@ async def test_the_rebuild_bench_replays_every_event_by_both_paths_identically(
              "EmissionUnresolved/activity"}  # fmt: skip
     assert kinds <= set(results["mix"])
     assert results["bulk_events_per_s"] > 0 and results["per_event_events_per_s"] > 0
-    assert {"bulk_to_goal", "bulk_to_per_event", "meets_goal"} <= set(results)
+    assert results["floor_events_per_s"] > 0
+    assert {"bulk_to_goal", "bulk_to_per_event", "bulk_to_floor", "meets_goal"} <= set(results)
