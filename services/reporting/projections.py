@@ -8,14 +8,15 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import distinct_on, insert
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts import compute as c
+from kernel import unnest
 from kernel.envelope import RecordedEvent
 from services.reporting.current import follow
 from services.reporting.tables import ReportingTables
-from services.reporting.version_rows import part_rows, version_row
+from services.reporting.version_rows import PART_COLUMNS, part_rows, version_row
 from services.reporting.watermark import advance, lock
 
 Decoded = tuple[RecordedEvent, Any]
@@ -34,6 +35,10 @@ class EmissionVersions:
     def __init__(self, tables: ReportingTables) -> None:
         self.t = tables
         self.tables: Sequence[sa.Table] = (tables.versions, tables.parts)
+        # A batch's versions and the parts of those that are new go in as one statement,
+        # each column as one array (kernel/unnest.py).
+        self._columns = [column.name for column in tables.versions.columns]
+        self._statement = _insert_statement(tables, self._columns)
 
     async def apply(self, event: RecordedEvent, conn: AsyncConnection) -> dict[str, Any] | None:
         """Project one event; its row, or None when it was already there."""
@@ -49,9 +54,7 @@ class EmissionVersions:
         watermark = (await conn.execute(lock(schema))).scalar_one()
         decoded = [(event, c.EVENTS.decode(event)) for event in events]
         rows = await self._rows(conn, decoded)
-        new = await self._insert_versions(conn, rows)
-        if parts := _parts(decoded, new):
-            await conn.execute(insert(self.t.parts), parts)
+        new = await self._insert(conn, rows, _parts(decoded, rows))
         await follow(conn, schema, watermark, await advance(conn, schema, watermark))
         return [row for row in rows if row["compute_position"] in new]
 
@@ -90,24 +93,30 @@ class EmissionVersions:
         found = await conn.execute(query)
         return {(row.tenant_id, row.source_id): dict(row._mapping) for row in found}
 
-    async def _insert_versions(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> set[int]:
-        # Rows as executemany parameters: SQLAlchemy sends them as multi-row VALUES from one
-        # cached statement, where a VALUES list built here would be compiled afresh each
-        # time (a third of the consumer's CPU). One statement per shape of row: a column a
-        # kind leaves out takes its default.
-        v, new = self.t.versions, set()
-        stmt = insert(v).on_conflict_do_nothing().returning(v.c.compute_position)
-        shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for row in rows:
-            shapes.setdefault(tuple(row), []).append(row)
-        for alike in shapes.values():
-            new.update((await conn.execute(stmt, alike)).scalars())
-        return new
+    async def _insert(
+        self, conn: AsyncConnection, rows: list[dict[str, Any]], parts: list[dict[str, Any]]
+    ) -> set[int]:
+        """Insert the versions not there yet and their parts; return their positions."""
+        arrays = unnest.arrays_of(self.t.versions, rows, self._columns, "v_")
+        arrays |= unnest.arrays_of(self.t.parts, parts, PART_COLUMNS, "p_")
+        return set((await conn.execute(self._statement, arrays)).scalars())
 
 
-def _parts(decoded: Sequence[Decoded], new: set[int]) -> list[dict[str, Any]]:
-    """The parts of the new versions, each version's once (a batch may hold it twice)."""
-    left, parts = set(new), []
+def _insert_statement(tables: ReportingTables, columns: list[str]) -> sa.TextClause:
+    versions = unnest.insert_sql(tables.versions, columns, "v_")
+    parts = unnest.insert_sql(
+        tables.parts, PART_COLUMNS, "p_", "u.compute_position IN (SELECT compute_position FROM v)"
+    )
+    return sa.text(
+        f"WITH v AS ({versions} ON CONFLICT DO NOTHING RETURNING compute_position), "
+        f"p AS ({parts}) SELECT compute_position FROM v"
+    )
+
+
+def _parts(decoded: Sequence[Decoded], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The parts of the batch's versions, each version's once (a batch may hold it twice);
+    only those of the versions that turn out new go in."""
+    left, parts = {row["compute_position"] for row in rows}, []
     for event, payload in decoded:
         if event.global_position in left:
             left.discard(event.global_position)

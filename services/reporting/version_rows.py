@@ -24,7 +24,12 @@ def version_row(
 ) -> dict[str, Any]:
     """The version row of `event` (decoded as `payload`); `last` is the source's latest
     version before it, needed only by a withdrawal."""
-    return {**_describe(payload, last), **_envelope(event)}
+    row = {**_describe(payload, last), **_envelope(event)}
+    if row["status"] == "calculated":
+        # The lines as compute published them (its models' JSON dump, which decoding just
+        # checked): what the rebuild's replay stores too, and no dump per line again.
+        row["lines"] = event.payload["emission"]["lines"]
+    return row
 
 
 def part_rows(position: int, payload: Any) -> list[dict[str, Any]]:
@@ -95,7 +100,6 @@ def _calculated(emission: c.Emission, cause: c.Cause) -> dict[str, Any]:
         "total_max": emission.total.max,
         "reason": None,
         "cause": cause.kind,
-        "lines": [line.model_dump(mode="json") for line in emission.lines],
         "method": f"{emission.method.name} {emission.method.version}",
     }
 
