@@ -65,6 +65,7 @@ def _consumer(
     return Consumer(
         wiring.engine, NAME, js, subscription, handler,
         namespace=ns, upcasters=UPCASTERS, one_per_transaction=not together,
+        batch=wiring.settings.consumer_batch,
     )  # fmt: skip
 
 

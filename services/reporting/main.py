@@ -35,7 +35,15 @@ def consumers(wiring: Wiring) -> list[Consumer]:
     )
     handler = Batched(_reporting(wiring).on_compute_events)
     return [
-        Consumer(wiring.engine, NAME, wiring.nc.jetstream(), subscription, handler, namespace=ns)
+        Consumer(
+            wiring.engine,
+            NAME,
+            wiring.nc.jetstream(),
+            subscription,
+            handler,
+            namespace=ns,
+            batch=wiring.settings.consumer_batch,
+        )
     ]
 
 
