@@ -10,6 +10,8 @@ A JSONB column travels as text and is cast in SQL, so the values are the JSON te
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -27,6 +29,13 @@ def insert_statement(
 ) -> sa.TextClause:
     """INSERT of `columns` from one array per column, bound as `:<column>`; conflicting rows
     skipped (ON CONFLICT DO NOTHING) if asked, `returning` a column of the inserted rows."""
+    return _insert_statement(table, tuple(columns), skip_conflicts, returning)
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_statement(
+    table: sa.Table, columns: tuple[str, ...], skip_conflicts: bool, returning: str
+) -> sa.TextClause:
     sql = insert_sql(table, columns)
     if skip_conflicts:
         sql += " ON CONFLICT DO NOTHING"

@@ -22,6 +22,7 @@ from contracts.inventory import (
     ActivityRetracted,
     RequestLogReceived,
 )
+from kernel import unnest
 from kernel.envelope import RecordedEvent
 
 
@@ -137,7 +138,11 @@ class Ledger:
 
     async def _insert_recorded(self, events: list[RecordedEvent], conn: AsyncConnection) -> None:
         if events:
-            await conn.execute(self.t.activities.insert(), [_activity_row(e) for e in events])
+            # one statement of arrays, not a bind and execute per row (kernel/unnest.py)
+            rows = [_activity_row(e) for e in events]
+            columns = list(rows[0])
+            statement = unnest.insert_statement(self.t.activities, columns)
+            await conn.execute(statement, unnest.arrays_of(self.t.activities, rows, columns))
 
     async def _apply_other(self, event: RecordedEvent, conn: AsyncConnection) -> None:
         if event.type == ActivityCorrected.event_type:
