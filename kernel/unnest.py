@@ -11,7 +11,6 @@ A JSONB column travels as text and is cast in SQL, so the values are the JSON te
 from __future__ import annotations
 
 import functools
-
 from collections.abc import Mapping, Sequence
 from typing import Any
 
