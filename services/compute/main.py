@@ -22,6 +22,10 @@ NAME = "compute"
 # an unresolved activity, never a silent guess.
 RELEASES = ("ademe-base-empreinte", "desnz-2024", "ember-2024", "ademe-impact-co2")
 ALLOW_FALLBACK = False
+# Messages fetched, and applied in one transaction, by the inventory consumer. Each batch
+# costs a dozen statements and a commit here and a relay pass over its events, whatever its
+# size: under a backlog, larger batches spread that over more activities.
+ACTIVITY_BATCH = 500
 
 
 def _models(factor_cache: bool = True) -> ReadModels:
@@ -48,14 +52,16 @@ def consumers(
             ["ActivityRecorded", "ActivityCorrected", "ActivityRetracted", "RequestLogReceived"],
             Batched(workflow.on_inventory_events),
             together,
+            batch=ACTIVITY_BATCH,
         ),
         _consumer(wiring, js, "factors", [">"], workflow.on_factor_event, together),
     ]
 
 
 def _consumer(
-    wiring: Wiring, js: Any, service: str, types: list[str], handler: Any, together: bool
-) -> Consumer:
+    wiring: Wiring, js: Any, service: str, types: list[str], handler: Any, together: bool,
+    batch: int = 100,
+) -> Consumer:  # fmt: skip
     ns = wiring.settings.namespace
     subscription = Subscription(
         durable=f"{NAME}_{service}",
@@ -64,7 +70,7 @@ def _consumer(
     )
     return Consumer(
         wiring.engine, NAME, js, subscription, handler,
-        namespace=ns, upcasters=UPCASTERS, one_per_transaction=not together,
+        namespace=ns, upcasters=UPCASTERS, one_per_transaction=not together, batch=batch,
     )  # fmt: skip
 
 
