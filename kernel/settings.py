@@ -26,8 +26,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path(".empreinte"), alias="EMPREINTE_DATA_DIR")
     log_level: str = Field(default="INFO", alias="EMPREINTE_LOG_LEVEL")
     # Most events a service's consumer fetches and applies in one transaction. A fetch takes
-    # what is there (fewer when the consumer keeps up), so only a backlog fills a batch.
-    consumer_batch: int = Field(default=100, alias="EMPREINTE_CONSUMER_BATCH", ge=1, le=10_000)
+    # what is there (fewer when the consumer keeps up), so only a backlog fills a batch; then
+    # each batch's fixed cost (a dozen statements, a commit, a relay pass over its events) is
+    # spread over more events: compute's CPU per activity was 0.82x at 500 against 100.
+    consumer_batch: int = Field(default=500, alias="EMPREINTE_CONSUMER_BATCH", ge=1, le=10_000)
     metrics_port: int | None = Field(default=None, alias="EMPREINTE_METRICS_PORT")
     gateway_host: str = Field(default="127.0.0.1", alias="EMPREINTE_GATEWAY_HOST")
     gateway_port: int = Field(default=8000, alias="EMPREINTE_GATEWAY_PORT")

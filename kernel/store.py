@@ -169,6 +169,22 @@ class EventStore:
             query = query.where(ev.c.tenant_id == tenant_id)
         return await self._fetch(query.order_by(ev.c.global_position).limit(limit), upcast=upcast)
 
+    async def read_all_as_stored(
+        self, *, after: int, limit: int
+    ) -> list[tuple[RecordedEvent, str]]:
+        """`read_all` without upcasting, each event with its payload's stored JSON text.
+
+        The payload is left unparsed (the event's own is empty): for the relay, which
+        publishes it as it is instead of parsing it and writing it again.
+        """
+        ev = self.tables.events
+        columns = [c if c.name != "payload" else sa.cast(c, sa.Text).label(c.name) for c in ev.c]
+        query = sa.select(*columns).where(ev.c.global_position > after)
+        query = query.order_by(ev.c.global_position).limit(limit)
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(query)
+            return [(self._to_event(row, upcast=False, payload={}), row.payload) for row in rows]
+
     async def iterate(
         self, *, after: int = 0, batch: int = 1000, upcast: bool = True
     ) -> AsyncIterator[RecordedEvent]:
@@ -208,9 +224,11 @@ class EventStore:
         async with self.engine.connect() as conn:
             return [self._to_event(row, upcast=upcast) for row in await conn.execute(query)]
 
-    def _to_event(self, row: sa.Row[tuple[object, ...]], *, upcast: bool = True) -> RecordedEvent:
+    def _to_event(
+        self, row: sa.Row[tuple[object, ...]], *, upcast: bool = True, payload: Any = None
+    ) -> RecordedEvent:
         m = row._mapping
-        version, payload = int(m["schema_version"]), m["payload"]
+        version, payload = int(m["schema_version"]), m["payload"] if payload is None else payload
         if upcast:
             version, payload = self.upcasters.upcast(str(m["type"]), version, payload)
         fields = {c: m[c] for c in _COLUMNS}

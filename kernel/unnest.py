@@ -11,7 +11,7 @@ A JSONB column travels as text and is cast in SQL, so the values are the JSON te
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,20 +24,29 @@ _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 
 
 def insert_statement(
-    table: sa.Table, columns: Sequence[str], *, skip_conflicts: bool = False, returning: str = ""
+    table: sa.Table,
+    columns: Sequence[str],
+    *,
+    skip_conflicts: bool = False,
+    update_on: str = "",
+    returning: str = "",
 ) -> sa.TextClause:
     """INSERT of `columns` from one array per column, bound as `:<column>`; conflicting rows
-    skipped (ON CONFLICT DO NOTHING) if asked, `returning` a column of the inserted rows."""
-    return _insert_statement(table, tuple(columns), skip_conflicts, returning)
+    skipped (ON CONFLICT DO NOTHING) if asked, or, with `update_on` (a unique column), taken
+    as updates of every other column; `returning` a column of the inserted rows."""
+    return _insert_statement(table, tuple(columns), skip_conflicts, update_on, returning)
 
 
 @functools.lru_cache(maxsize=256)
 def _insert_statement(
-    table: sa.Table, columns: tuple[str, ...], skip_conflicts: bool, returning: str
+    table: sa.Table, columns: tuple[str, ...], skip_conflicts: bool, update_on: str, returning: str
 ) -> sa.TextClause:
     sql = insert_sql(table, columns)
     if skip_conflicts:
         sql += " ON CONFLICT DO NOTHING"
+    if update_on:
+        updated = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in columns if c != update_on)
+        sql += f' ON CONFLICT ("{update_on}") DO UPDATE SET {updated}'
     if returning:
         sql += f' RETURNING "{returning}"'
     return sa.text(sql)
@@ -57,14 +66,19 @@ def insert_sql(table: sa.Table, columns: Sequence[str], prefix: str = "", where:
 
 
 def arrays_of(
-    table: sa.Table, rows: Sequence[Mapping[str, Any]], columns: Sequence[str], prefix: str = ""
+    table: sa.Table,
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    prefix: str = "",
+    encode: Callable[[Any], str] = wire.text,
 ) -> dict[str, list[Any]]:
     """The parameters of `insert_statement`: per column, its values in row order (None for
-    a row without it; JSONB values as their JSON text, as the engine would write them)."""
+    a row without it; JSONB values as their JSON text, by default as the engine writes them,
+    NaN refused)."""
     found = {name: [row.get(name) for row in rows] for name in columns}
     for name in columns:
         if isinstance(table.c[name].type, JSONB):
-            found[name] = [None if v is None else wire.text(v) for v in found[name]]
+            found[name] = [None if v is None else encode(v) for v in found[name]]
     return {prefix + name: values for name, values in found.items()}
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts import compute as c
@@ -24,9 +24,10 @@ from kernel.endpoints import CallContext
 from kernel.envelope import NewEvent, RecordedEvent
 from kernel.events import DomainEvent
 from kernel.store import EventStore
+from services.compute.current_emissions import project
 from services.compute.domain import ActivityState, EmissionStatus, decide
 from services.compute.outcomes import outcome_for
-from services.compute.projections import ReadModels, emission_row
+from services.compute.projections import ReadModels
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ async def record_changes(
             _add(pending, change, decided, previous)
     if pending.events:
         recorded = await store.append(pending.events, expected_versions=pending.expected, conn=conn)
-        await project(conn, models, zip(pending.decided, recorded, strict=True))
+        await project(conn, models.t.emissions, zip(pending.decided, recorded, strict=True))
 
 
 def _add(
@@ -117,29 +118,3 @@ async def emission_statuses(
         emission = c.Emission.model_validate(row.emission) if row.emission else None
         found[row.source_id] = EmissionStatus(row.status, emission, row.reason, row.version)
     return found
-
-
-async def project(
-    conn: AsyncConnection, models: ReadModels, recorded: Iterable[tuple[DomainEvent, RecordedEvent]]
-) -> None:
-    """`ReadModels.apply` for many events in one upsert: a source's last event wins.
-
-    Each event comes with the payload it was made from: no decoding back what was just built.
-    """
-    rows: dict[object, dict[str, object]] = {}
-    for payload, event in recorded:
-        row = emission_row(payload, event)
-        rows[row["source_id"]] = row | {
-            "tenant_id": event.tenant_id,
-            "version": event.stream_version,
-        }
-    if rows:
-        await _upsert(conn, models, list(rows.values()))
-
-
-async def _upsert(conn: AsyncConnection, models: ReadModels, rows: list[dict[str, object]]) -> None:
-    e = models.t.emissions
-    stmt = insert(e)
-    set_ = {name: stmt.excluded[name] for name in rows[0] if name != "source_id"}
-    # executemany: one cached statement (see activity_copy.record_activities)
-    await conn.execute(stmt.on_conflict_do_update(index_elements=[e.c.source_id], set_=set_), rows)

@@ -23,6 +23,7 @@ from kernel.store import EventStore
 from services.compute.activity_batch import Change, emission_context, record_changes
 from services.compute.activity_copy import record_activities
 from services.compute.core import EmissionResult, Method
+from services.compute.current_emissions import project
 from services.compute.domain import (
     EmissionStatus,
     decide_figures,
@@ -174,8 +175,8 @@ class EmissionWorkflow:
         ctx = emission_context(trigger, tenant_id)
         new = decided.to_new_event(stream, ctx, causation_id=trigger.event_id)
         expected = {stream: previous.version if previous else 0}
-        for recorded in await self.store.append([new], expected_versions=expected, conn=conn):
-            await self.models.apply(recorded, conn)
+        recorded = await self.store.append([new], expected_versions=expected, conn=conn)
+        await project(conn, self.models.t.emissions, zip([decided], recorded, strict=True))
 
 
 def _rows_kept(

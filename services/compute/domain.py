@@ -157,7 +157,26 @@ def factor_bounds(values: FactorValues) -> tuple[float, float, float]:
     return max(0.0, mid - spread), mid, mid + spread
 
 
+# Each resolved component's FactorRef, by the component's identity: the factor cache hands
+# out the same components for every activity resolved alike, and validating a new ref for
+# each line was a tenth of an activity's emission. An entry holds its component, so no other
+# object can take that id while the entry lives; refs are frozen, safe to share.
+_REFS: dict[int, tuple[ResolvedComponent, FactorRef]] = {}
+REFS_KEPT = 4096  # then start afresh: components of old cache entries are not asked again
+
+
 def _ref(rc: ResolvedComponent) -> FactorRef:
+    found = _REFS.get(id(rc))
+    if found is not None and found[0] is rc:
+        return found[1]
+    if len(_REFS) >= REFS_KEPT:
+        _REFS.clear()
+    ref = _new_ref(rc)
+    _REFS[id(rc)] = (rc, ref)
+    return ref
+
+
+def _new_ref(rc: ResolvedComponent) -> FactorRef:
     f = rc.factor
     return FactorRef(
         factor_id=f.factor_id,

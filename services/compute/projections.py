@@ -209,49 +209,6 @@ class ReadModels:
         emission = c.Emission.model_validate(row.emission) if row.emission else None
         return EmissionStatus(row.status, emission, row.reason, row.version)
 
-    async def apply(self, event: RecordedEvent, conn: AsyncConnection) -> None:
-        """Projection of compute's own events onto the current-emissions table."""
-        payload = c.EVENTS.decode(event)
-        row = emission_row(payload, event) | {
-            "tenant_id": event.tenant_id,
-            "version": event.stream_version,
-        }
-        e = self.t.emissions
-        stmt = insert(e).values(**row)
-        await conn.execute(stmt.on_conflict_do_update(index_elements=[e.c.source_id], set_=row))
-
 
 def _kinds(kind: str | None) -> set[str]:
     return set() if kind is None else {kind}
-
-
-def emission_row(payload: object, event: RecordedEvent) -> dict[str, object]:
-    """The current-emissions row of `event`, decoded as `payload`."""
-    if isinstance(payload, c.EmissionCalculated | c.EmissionRestated):
-        em = payload.emission
-        return {
-            "source_id": em.source.id,
-            "activity_kind": em.activity_kind,
-            "status": "calculated",
-            "emission": event.payload["emission"],  # as dumped into the event: not again
-            "reason": None,
-            "country": em.country,
-        }
-    if isinstance(payload, c.EmissionUnresolved):
-        return {
-            "source_id": payload.source.id,
-            "activity_kind": payload.activity_kind,
-            "status": "unresolved",
-            "emission": None,
-            "reason": payload.reason,
-            "country": payload.country,
-        }
-    assert isinstance(payload, c.EmissionWithdrawn)
-    return {
-        "source_id": payload.source.id,
-        "status": "withdrawn",
-        "emission": None,
-        "reason": None,
-        "activity_kind": "",
-        "country": "",
-    }

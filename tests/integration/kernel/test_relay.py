@@ -7,7 +7,8 @@ import sqlalchemy as sa
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
-from kernel.envelope import NewEvent
+from kernel import wire
+from kernel.envelope import NewEvent, RecordedEvent, canonical_json
 from kernel.naming import events_stream, events_subject
 from kernel.relay import CHECKPOINT, Relay
 from kernel.store import EventStore
@@ -64,6 +65,29 @@ async def test_relay_publishes_in_position_order_with_the_event_id_as_message_id
     )
     assert last.headers is not None
     assert last.headers["Nats-Msg-Id"] == json.loads(last.data)["event_id"]
+
+
+async def test_relay_publishes_each_payload_as_the_log_stores_it(
+    store: EventStore,
+    nats_client: NatsClient,
+    namespace: str,
+    service_name: str,
+    stop: asyncio.Event,
+) -> None:
+    # Values whose text differs between JSON writers, and one orjson cannot parse (2**70).
+    payload = {"z": [1e-05, 1e16, 0.1 + 0.2, 2**70], "a": {"é\n": None, "b": True}, "m": -0.0}
+    [stored] = await store.append([NewEvent("s", "Odd", payload, tenant_id="acme")])
+    relay = make_relay(store, nats_client, namespace, service_name)
+    task = asyncio.create_task(relay.run(stop))
+    await until_checkpoint(relay, stored.global_position)
+    stop.set()
+    await task
+
+    msg = await nats_client.jetstream().get_last_msg(
+        events_stream(namespace, service_name), events_subject(namespace, service_name, "Odd")
+    )
+    assert canonical_json(payload) in msg.data  # the stored text itself, not written again
+    assert RecordedEvent.from_json(wire.decode(msg.data)) == stored  # consumers read the same
 
 
 async def test_relay_restarted_after_publishing_but_before_checkpoint_publishes_once(

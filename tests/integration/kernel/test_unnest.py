@@ -59,3 +59,23 @@ async def test_rows_go_in_as_given_and_conflicts_are_skipped(engine: AsyncEngine
         "doc": None,
     }  # fmt: skip
     assert by_position[3]["doc"] == ROWS[0]["doc"]
+
+
+async def test_rows_in_conflict_update_every_other_column(engine: AsyncEngine) -> None:
+    schema = f"u_{uuid.uuid4().hex[:10]}"
+    table, columns = _table(schema), ["position", "id", "at", "note", "doc"]
+    first = {**ROWS[0], "note": "first"}  # value 1.5, a column the upsert leaves alone
+    later = [{**first, "note": "later", "doc": {"n": 2}}, {**ROWS[1], "note": "new"}]
+    async with engine.begin() as conn:
+        await conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        await conn.run_sync(table.metadata.create_all)
+        everything = [c.name for c in table.columns]
+        insert = unnest.insert_statement(table, everything)
+        await conn.execute(insert, unnest.arrays_of(table, [first], everything))
+        upsert = unnest.insert_statement(table, columns, update_on="position")
+        await conn.execute(upsert, unnest.arrays_of(table, later, columns))
+        stored = {row.position: row for row in await conn.execute(table.select())}
+        await conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+    assert (stored[1].note, stored[1].doc, stored[1].value) == ("later", {"n": 2}, 1.5)
+    assert stored[2].note == "new"

@@ -7,12 +7,14 @@ import pytest
 
 from contracts.compute import (
     Cause,
+    Emission,
     EmissionCalculated,
     EmissionRestated,
     EmissionUnresolved,
     EmissionWithdrawn,
+    FactorRef,
 )
-from contracts.factors import FactorValues, FactorView
+from contracts.factors import FactorValues, FactorView, Resolution
 from services.compute.domain import (
     ActivityState,
     EmissionStatus,
@@ -142,3 +144,23 @@ def test_decide_records_what_changed_and_only_that() -> None:
     still = EmissionStatus("unresolved", None, "no factor", 1)
     assert decide(a, "no factor", still, CAUSE) is None
     assert isinstance(decide(a, emission, still, CAUSE), EmissionCalculated)
+
+
+def _first_ref(emission: object) -> FactorRef:
+    assert isinstance(emission, Emission) and emission.lines[0].factor is not None
+    return emission.lines[0].factor
+
+
+def test_each_resolved_component_keeps_its_own_factor_ref() -> None:
+    # Refs are remembered by component: activities resolved alike share one, and a component
+    # made anew (another resolution, here of another version) gets its own.
+    def resolved(version: int) -> Resolution:
+        catalogue = [factor("generation", 0.05, version=version)]
+        return resolve_preferring(catalogue, activity(), ["ademe"], allow_fallback=False)
+
+    first = resolved(1)
+    ref = _first_ref(calculate(activity(), first))
+    assert _first_ref(calculate(activity(2.0), first)) is ref
+    for version in range(2, 6):
+        assert _first_ref(calculate(activity(), resolved(version))).version == version
+    assert _first_ref(calculate(activity(), first)) is ref and ref.version == 1
