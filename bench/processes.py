@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import psutil
 from nats.aio.client import Client as NatsClient
+from sqlalchemy.engine import make_url
 
 from contracts.services import SERVICES
 from empreinte_cli.probe import answers, catalogue_in_compute
@@ -68,11 +69,22 @@ class Processes:
             )
 
     def cpu_seconds(self) -> dict[str, float]:
-        """User + system CPU each process used so far."""
+        """User + system CPU each process used so far, and PostgreSQL's backends serving
+        the stack's database ("postgres": what the services' statements cost the server;
+        a backend that ended takes its seconds with it, but the pools keep theirs open)."""
         used = {}
         for name, proc in self.running.items():
             times = psutil.Process(proc.pid).cpu_times()
             used[name] = times.user + times.system
+        return used | {"postgres": self._backends_cpu()}
+
+    def _backends_cpu(self) -> float:
+        database = make_url(str(self.settings.database_url)).database
+        used = 0.0
+        for proc in psutil.process_iter(["name", "cmdline", "cpu_times"]):
+            title = " ".join(proc.info["cmdline"] or [])
+            if title.startswith("postgres:") and f" {database} " in f"{title} ":
+                used += proc.info["cpu_times"].user + proc.info["cpu_times"].system
         return used
 
     def check_alive(self) -> None:
