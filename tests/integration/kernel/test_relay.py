@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
 import sqlalchemy as sa
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
@@ -42,14 +43,15 @@ def make_relay(store: EventStore, nats_client: NatsClient, namespace: str, servi
     return Relay(store, nats_client.jetstream(), namespace=namespace, service=service, batch=50)
 
 
+@pytest.fixture
+def relay(store: EventStore, nats_client: NatsClient, namespace: str, service_name: str) -> Relay:
+    return make_relay(store, nats_client, namespace, service_name)
+
+
 async def test_relay_publishes_in_position_order_with_the_event_id_as_message_id(
-    store: EventStore,
-    nats_client: NatsClient,
-    namespace: str,
-    service_name: str,
-    stop: asyncio.Event,
+    relay: Relay, nats_client: NatsClient, namespace: str, service_name: str, stop: asyncio.Event
 ) -> None:
-    relay = make_relay(store, nats_client, namespace, service_name)
+    store = relay.store
     task = asyncio.create_task(relay.run(stop))
     await store.append(events(120))
     await until_checkpoint(relay, 120)
@@ -68,16 +70,11 @@ async def test_relay_publishes_in_position_order_with_the_event_id_as_message_id
 
 
 async def test_relay_publishes_each_payload_as_the_log_stores_it(
-    store: EventStore,
-    nats_client: NatsClient,
-    namespace: str,
-    service_name: str,
-    stop: asyncio.Event,
+    relay: Relay, nats_client: NatsClient, namespace: str, service_name: str, stop: asyncio.Event
 ) -> None:
     # Values whose text differs between JSON writers, and one orjson cannot parse (2**70).
     payload = {"z": [1e-05, 1e16, 0.1 + 0.2, 2**70], "a": {"é\n": None, "b": True}, "m": -0.0}
-    [stored] = await store.append([NewEvent("s", "Odd", payload, tenant_id="acme")])
-    relay = make_relay(store, nats_client, namespace, service_name)
+    [stored] = await relay.store.append([NewEvent("s", "Odd", payload, tenant_id="acme")])
     task = asyncio.create_task(relay.run(stop))
     await until_checkpoint(relay, stored.global_position)
     stop.set()
