@@ -42,9 +42,8 @@ DUPLICATE_WINDOW_S = 24 * 3600.0  # longer than any relay outage we tolerate
 # publish the server refused (its reply handler raises instead), so a refusal ends here too.
 ACK_WAIT_S = 5.0
 CHECKPOINT = "relay"
-Stored = tuple[
-    RecordedEvent, str
-]  # an event, its payload as stored (EventStore.read_all_as_stored)
+# An event and its payload as the log stores it (EventStore.read_all_as_stored)
+Stored = tuple[RecordedEvent, str]
 
 
 async def ensure_events_stream(js: JetStreamContext, namespace: str, service: str) -> None:
