@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import asyncpg
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError
@@ -41,6 +40,7 @@ from kernel.batching import (
 from kernel.envelope import RecordedEvent
 from kernel.metrics import CONSUMED, CONSUMER_LAG, DEAD_LETTERED, REDELIVERED
 from kernel.naming import dead_letter_stream, dead_letter_subject
+from kernel.pulling import Pulls
 from kernel.schema import log_tables
 from kernel.upcasting import Upcasters
 
@@ -107,24 +107,19 @@ class Consumer:
 
     async def _run(self, stop: asyncio.Event) -> None:
         await self._ensure_dead_letter_stream()
-        sub = await self.js.pull_subscribe_bind(
-            durable=await self._ensure_consumer(), stream=self.subscription.stream
-        )
-        try:
+        durable = await self._ensure_consumer()
+        # The JetStream context's own connection: pull requests go out on it by hand
+        nc = self.js._nc
+        async with Pulls(nc, self.subscription.stream, durable, self.batch) as pulls:
             while not stop.is_set():
-                try:
-                    # No latency cost in waiting for a whole batch: nats-py's first pull is
-                    # no-wait with an expiry, which the server answers as soon as any
-                    # message is there (tests/integration/kernel/test_consumer_batches.py).
-                    messages = await sub.fetch(self.batch, timeout=self.idle_wait_s)
-                except (NatsTimeout, TimeoutError):  # nats-py raises either, by path
+                # No latency cost in waiting for a whole batch: a pull takes what is there
+                # and returns as soon as any message is (test_consumer_batches.py).
+                messages = await pulls.fetch(self.idle_wait_s)
+                if not messages:
                     continue
                 await self.handle_batch(messages)
-                if messages:
-                    pending = messages[-1].metadata.num_pending
-                    CONSUMER_LAG.labels(self.subscription.durable).set(pending)
-        finally:
-            await sub.unsubscribe()
+                pending = messages[-1].metadata.num_pending
+                CONSUMER_LAG.labels(self.subscription.durable).set(pending)
 
     async def _ensure_consumer(self) -> str:
         s = self.subscription
