@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import asyncpg
+from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
-from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError
 from sqlalchemy import exc as sa_exc
@@ -68,7 +68,7 @@ class Consumer:
         self,
         engine: AsyncEngine,
         schema: str,
-        js: JetStreamContext,
+        nc: NatsClient,
         subscription: Subscription,
         handler: Handler | Batched,
         *,
@@ -80,7 +80,8 @@ class Consumer:
         idle_wait_s: float = 1.0,
         one_per_transaction: bool = False,  # only to measure what batching saves (bench/)
     ) -> None:
-        self.engine, self.js = engine, js
+        # pull requests go out on the client itself (kernel/pulling.py)
+        self.engine, self.nc, self.js = engine, nc, nc.jetstream()
         self.processed = log_tables(schema).processed
         self.subscription, self.apply_events = subscription, batch_handler(handler)
         self.namespace, self.upcasters = namespace, upcasters or Upcasters()
@@ -108,9 +109,7 @@ class Consumer:
     async def _run(self, stop: asyncio.Event) -> None:
         await self._ensure_dead_letter_stream()
         durable = await self._ensure_consumer()
-        # The JetStream context's own connection: pull requests go out on it by hand
-        nc = self.js._nc
-        async with Pulls(nc, self.subscription.stream, durable, self.batch) as pulls:
+        async with Pulls(self.nc, self.subscription.stream, durable, self.batch) as pulls:
             while not stop.is_set():
                 # No latency cost in waiting for a whole batch: a pull takes what is there
                 # and returns as soon as any message is (test_consumer_batches.py).

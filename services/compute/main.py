@@ -43,18 +43,17 @@ def consumers(
     return [
         _consumer(
             wiring,
-            js,
             "inventory",
             ["ActivityRecorded", "ActivityCorrected", "ActivityRetracted", "RequestLogReceived"],
             Batched(workflow.on_inventory_events),
             together,
         ),
-        _consumer(wiring, js, "factors", [">"], workflow.on_factor_event, together),
+        _consumer(wiring, "factors", [">"], workflow.on_factor_event, together),
     ]
 
 
 def _consumer(
-    wiring: Wiring, js: Any, service: str, types: list[str], handler: Any, together: bool
+    wiring: Wiring, service: str, types: list[str], handler: Any, together: bool
 ) -> Consumer:
     ns = wiring.settings.namespace
     subscription = Subscription(
@@ -63,7 +62,7 @@ def _consumer(
         subjects=[events_subject(ns, service, t) for t in types],
     )
     return Consumer(
-        wiring.engine, NAME, js, subscription, handler,
+        wiring.engine, NAME, wiring.nc, subscription, handler,
         namespace=ns, upcasters=UPCASTERS, one_per_transaction=not together,
         batch=wiring.settings.consumer_batch,
     )  # fmt: skip

@@ -38,7 +38,7 @@ def consumers(wiring: Wiring) -> list[Consumer]:
         Consumer(
             wiring.engine,
             NAME,
-            wiring.nc.jetstream(),
+            wiring.nc,
             subscription,
             handler,
             namespace=ns,

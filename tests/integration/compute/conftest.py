@@ -97,12 +97,12 @@ async def stack(
         _consumer(
             engine,
             schemas["compute"],
-            js,
+            nats_client,
             ns,
             "inventory",
             Batched(workflow.on_inventory_events),
         ),
-        _consumer(engine, schemas["compute"], js, ns, "factors", workflow.on_factor_event),
+        _consumer(engine, schemas["compute"], nats_client, ns, "factors", workflow.on_factor_event),
     ]
     tasks += [asyncio.create_task(c.run(stop)) for c in consumers]
     yield Stack(stores["inventory"], stores["factors"], stores["compute"], models, ns, js)
@@ -111,12 +111,12 @@ async def stack(
 
 
 def _consumer(
-    engine: AsyncEngine, schema: str, js: Any, ns: str, service: str, handler: Any
+    engine: AsyncEngine, schema: str, nc: NatsClient, ns: str, service: str, handler: Any
 ) -> Consumer:
     sub = Subscription(
         f"compute_{service}", events_stream(ns, service), [events_subject(ns, service)]
     )
-    return Consumer(engine, schema, js, sub, handler, namespace=ns, backoff_s=(0.05,))
+    return Consumer(engine, schema, nc, sub, handler, namespace=ns, backoff_s=(0.05,))
 
 
 def values(kg: float, region: str = "FRA", **extra: Any) -> f.FactorValues:

@@ -24,7 +24,7 @@ def make_consumer(
     )
     handler = Batched(tally.batch) if batched else tally
     return Consumer(
-        engine, tally.schema, nats_client.jetstream(), subscription, handler,
+        engine, tally.schema, nats_client, subscription, handler,
         namespace=namespace, max_attempts=3, backoff_s=(0.05,), idle_wait_s=idle_wait_s,
     )  # fmt: skip
 

@@ -80,7 +80,7 @@ async def running(
         "reporting_compute", events_stream(ns, "compute"), [events_subject(ns, "compute")]
     )
     handler = Batched(reporting.on_compute_events)
-    consumer = Consumer(engine, reporting_schema, js, sub, handler, namespace=ns)
+    consumer = Consumer(engine, reporting_schema, nats_client, sub, handler, namespace=ns)
     tasks.append(asyncio.create_task(consumer.run(stop)))
     try:
         yield Setup(compute, reporting, changes, ns)
