@@ -51,6 +51,7 @@ async def run_stage(
     stage: Stage, http: httpx.AsyncClient, nc: NatsClient, processes: Processes, seen: Visibility
 ) -> dict[str, Any]:
     ns = processes.settings.namespace
+    await processes.name_backends()
     load, cpu, client_cpu = os.getloadavg()[0], processes.cpu_seconds(), _own_cpu()
     lags: list[dict[str, int]] = []
     sampling = asyncio.create_task(_sample_lag(nc, ns, lags))
@@ -61,8 +62,11 @@ async def run_stage(
     drained = time.perf_counter() - sent.last_answer
     sampling.cancel()
     latencies = np.array(seen.latencies(sent.ids)) * 1000
+    await processes.name_backends()
     used = processes.cpu_seconds()
-    cpu_s = {k: round(used[k] - cpu[k], 2) for k in used} | {"client": _own_cpu() - client_cpu}
+    cpu_s = {k: round(used[k] - cpu.get(k, 0.0), 2) for k in used} | {
+        "client": _own_cpu() - client_cpu
+    }
     return {
         "target_per_s": stage.rate,
         "batch_per_request": stage.batch,

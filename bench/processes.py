@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 import httpx
 import psutil
 from nats.aio.client import Client as NatsClient
@@ -42,6 +43,8 @@ class Processes:
     logs: Path
     port: int = field(default_factory=free_port)
     running: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # PostgreSQL backend pid -> the application_name its client gave (kernel/db.py)
+    backends: dict[int, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -76,15 +79,33 @@ class Processes:
         for name, proc in self.running.items():
             times = psutil.Process(proc.pid).cpu_times()
             used[name] = times.user + times.system
-        return used | {"postgres": self._backends_cpu()}
+        by_client = self._backends_cpu()
+        return used | {"postgres": sum(by_client.values())} | by_client
 
-    def _backends_cpu(self) -> float:
+    async def name_backends(self) -> None:
+        """Learn whose backends serve the stack's database, for `cpu_seconds` to split
+        PostgreSQL's CPU by client ("postgres:empreinte-compute", ...). Call it again once
+        the pools may have grown: a backend not named yet counts as "postgres:?"."""
+        url = make_url(str(self.settings.database_url)).set(drivername="postgresql")
+        conn = await asyncpg.connect(url.render_as_string(hide_password=False))
+        try:
+            rows = await conn.fetch(
+                "SELECT pid, application_name FROM pg_stat_activity "
+                "WHERE datname = current_database()"
+            )
+        finally:
+            await conn.close()
+        self.backends = {row["pid"]: row["application_name"] or "?" for row in rows}
+
+    def _backends_cpu(self) -> dict[str, float]:
         database = make_url(str(self.settings.database_url)).database
-        used = 0.0
-        for proc in psutil.process_iter(["name", "cmdline", "cpu_times"]):
+        used: dict[str, float] = {}
+        for proc in psutil.process_iter(["pid", "cmdline", "cpu_times"]):
             title = " ".join(proc.info["cmdline"] or [])
             if title.startswith("postgres:") and f" {database} " in f"{title} ":
-                used += proc.info["cpu_times"].user + proc.info["cpu_times"].system
+                key = f"postgres:{self.backends.get(proc.info['pid'], '?')}"
+                times = proc.info["cpu_times"]
+                used[key] = used.get(key, 0.0) + times.user + times.system
         return used
 
     def check_alive(self) -> None:

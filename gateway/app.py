@@ -56,7 +56,7 @@ async def open_connections(settings: Settings) -> Connections:
     assert settings.nats_url and settings.database_url, (
         "the gateway needs NATS_URL and DATABASE_URL"
     )
-    engine = create_engine(settings.database_url, pool_size=5)
+    engine = create_engine(settings.database_url, pool_size=5, name="empreinte-gateway")
     await upgrade(engine, SCHEMA, MIGRATIONS)
     nc = await connect_nats(settings.nats_url, "empreinte-gateway")
     return Connections(nc, engine, ApiKeys(engine))

@@ -14,8 +14,11 @@ def async_url(url: str) -> str:
     return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    """An async engine for one process; share it, never create one per request."""
+def create_engine(url: str, *, pool_size: int = 10, name: str | None = None) -> AsyncEngine:
+    """An async engine for one process; share it, never create one per request. `name`
+    becomes its connections' application_name, so pg_stat_activity (and bench/e2e.py's
+    CPU per process) tells the services' backends apart."""
+    server_settings = {"application_name": name} if name else {}
     return create_async_engine(
         async_url(url),
         pool_size=pool_size,
@@ -25,4 +28,5 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         pool_recycle=3600,
         json_serializer=wire.text,
         json_deserializer=wire.decode,
+        connect_args={"server_settings": server_settings},
     )

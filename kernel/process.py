@@ -82,7 +82,7 @@ async def run_service(
     if not settings.database_url or not settings.nats_url:
         raise RuntimeError("a service process needs DATABASE_URL and NATS_URL")
     stop = stop or stop_on_signals()
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, name=f"empreinte-{definition.name}")
     name, url = definition.name, settings.nats_url
     await _until_up(lambda: upgrade(engine, name, definition.migrations), "PostgreSQL", stop)
     nc = await _until_up(lambda: connect_nats(url, f"empreinte-{name}"), "NATS", stop)
