@@ -24,6 +24,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.reporting.parts import COUNTRY, DEVICE, UNSPECIFIED
+
 # Per source with a version in (start, end], its latest one there (binds :start, :end).
 # The LIMIT changes no row (positions are unique), but caps the planner's estimate of the
 # moved sources, which the range alone leaves to statistics autovacuum may not have
@@ -46,7 +48,13 @@ _CLEAR = (
     "ON CONFLICT (tenant_id) DO UPDATE SET position = EXCLUDED.position"
 )
 # The new rows go in after the old ones are gone (a second statement: a CTE's delete is
-# not visible to its sibling's insert, which would then collide on the key).
+# not visible to its sibling's insert, which would then collide on the key). A line row
+# names the member it falls to whole on a dimension where it has no parts there (parts.py).
+_WHOLE = (
+    'CASE WHEN NOT EXISTS (SELECT 1 FROM "{{s}}".emission_parts AS w '
+    "WHERE w.compute_position = moved.compute_position AND w.dimension = '{dimension}' "
+    "AND w.line = line.n - 1) THEN {member} END"
+)
 _FILL = (
     "WITH moved AS ({moved}), "
     'sources AS (INSERT INTO "{s}".current_sources (tenant_id, source_id, compute_position, '
@@ -54,18 +62,21 @@ _FILL = (
     "compute_position, status, post, site, activity_kind, country, period_start FROM moved "
     "WHERE status IN ('calculated', 'unresolved')) "
     'INSERT INTO "{s}".current_figures (tenant_id, source_id, dimension, line, member, '
-    "compute_position, period_start, scope, scope2_basis, category, component, post, site, "
-    "activity_kind, source_kind, value, min, max) "
+    "device, country, compute_position, period_start, scope, scope2_basis, category, "
+    "component, post, site, activity_kind, source_kind, value, min, max) "
     "SELECT moved.tenant_id, moved.source_id, x.dimension, (line.n - 1)::int, x.member, "
-    "moved.compute_position, moved.period_start, (line.value->>'scope')::int, "
-    "line.value->>'scope2_basis', (line.value->>'category')::int, "
+    "x.device, x.country, moved.compute_position, moved.period_start, "
+    "(line.value->>'scope')::int, line.value->>'scope2_basis', (line.value->>'category')::int, "
     "line.value->>'component', moved.post, moved.site, moved.activity_kind, "
     "moved.source_kind, x.value, x.min, x.max FROM moved "
     "CROSS JOIN LATERAL jsonb_array_elements(moved.lines) WITH ORDINALITY AS line(value, n) "
     "CROSS JOIN LATERAL (SELECT 'line' AS dimension, '' AS member, "
+    f"{_WHOLE.format(dimension=DEVICE, member=repr(UNSPECIFIED))} AS device, "
+    f"{_WHOLE.format(dimension=COUNTRY, member='moved.country')} AS country, "
     "(line.value->'kg'->>'value')::float8 AS value, (line.value->'kg'->>'min')::float8 AS min, "
     "(line.value->'kg'->>'max')::float8 AS max UNION ALL "
-    'SELECT p.dimension, p.member, p.value, p.min, p.max FROM "{s}".emission_parts AS p '
+    "SELECT p.dimension, p.member, NULL, NULL, p.value, p.min, p.max "
+    'FROM "{s}".emission_parts AS p '
     "WHERE p.compute_position = moved.compute_position AND p.line = line.n - 1) AS x "
     "WHERE moved.status = 'calculated'"
 )

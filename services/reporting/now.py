@@ -36,8 +36,9 @@ KEYS: dict[str, str] = {
     "category": "f.category",
     "component": "f.component",
     "post": "f.post",
-    "country": "f.member",
-    "device": "f.member",
+    # a part's member, or the line's own where it is whole on the dimension (parts.py)
+    "country": "coalesce(f.country, f.member)",
+    "device": "coalesce(f.device, f.member)",
     "site": "f.site",
     "activity_kind": "f.activity_kind",
     "source_kind": "f.source_kind",
@@ -72,22 +73,29 @@ async def head(conn: AsyncConnection, schema: str, tenant_id: str) -> Head:
     return Head(int(row.position), stamp)
 
 
-def _where(filters: r.Filters, dimension: str) -> tuple[str, dict[str, Any]]:
+def _where(filters: r.Filters, part: str | None) -> tuple[str, dict[str, Any]]:
     """SQL conditions on the figures `f` of one walk (the whole lines, or their parts on
-    `dimension`), as walk.conditions sets them on the ledger's lines."""
-    clauses = ["f.tenant_id = :tenant", "f.dimension = :dimension"]
+    `part`: its stored parts and the lines whole on it), as walk.conditions sets them on
+    the ledger's lines."""
+    clauses = ["f.tenant_id = :tenant", _rows_of(part)]
     clauses += ["f.period_start >= :from_day", "f.period_start < :to_day"]
-    binds: dict[str, Any] = {"dimension": dimension}
+    binds: dict[str, Any] = {}
     if filters.scope is not None:
         clauses.append("f.scope = :f_scope")
         binds["f_scope"] = filters.scope
     for name in (*_EQUALS, *PART_DIMENSIONS):
         value = getattr(filters, name)
         if value is not None:
-            column = "member" if name in PART_DIMENSIONS else name
-            clauses.append(f"f.{column} = :f_{name}")
+            clauses.append(f"{KEYS.get(name, 'f.' + name)} = :f_{name}")
             binds[f"f_{name}"] = value
     return " AND ".join(clauses), binds
+
+
+def _rows_of(part: str | None) -> str:
+    if part is None:
+        return "f.dimension = 'line'"
+    assert part in PART_DIMENSIONS  # whitelisted: it goes into the SQL text
+    return f"f.dimension IN ('line', '{part}') AND (f.dimension = '{part}' OR f.{part} IS NOT NULL)"
 
 
 def _unresolved_where(filters: r.Filters) -> tuple[str, dict[str, Any]]:
@@ -109,7 +117,7 @@ async def footprint(
 ) -> r.FootprintAnswer:
     """The footprint as known at the watermark `position`, from the current tables."""
     walk = walk_for(schema, request.filters, list(request.group_by))
-    where, binds = _where(request.filters, walk.part or "line")
+    where, binds = _where(request.filters, walk.part)
     keys = [KEYS[d] for d in request.group_by]
     selected = "".join(f"{k} AS g{i}, " for i, k in enumerate(keys))
     grouping = f"GROUP BY {', '.join(f'g{i}' for i in range(len(keys)))}" if keys else ""

@@ -19,6 +19,12 @@ marginal that applies to it:
 For those older logs, grouped by device alone, the parts give compute's `by_device` figures
 exactly; a segment's split by country, or device crossed with category, assumes the log's
 segment mix is the same in every group.
+
+Whole lines are implied, not stored (`stored`): a line whose only part on a dimension is its
+default member (`default_member`: device "unspecified", the emission's country) with all of
+the line has no part row on that dimension, and readers take the line itself as that part
+(walk.py, now.py, current.py). Most activities have no breakdown, so this spares their two
+part rows per line, and the current figures' two more (services/reporting/current.py).
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from contracts.compute import Emission, EmissionLine, Kg
 UNSPECIFIED = "unspecified"
 DEVICE, COUNTRY = "device", "country"
 _BOUNDS = ("value", "min", "max")
+_ALL = (1.0, 1.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -67,21 +74,44 @@ def figures_of(line: EmissionLine) -> LineFigures:
     return (str(line.component), line.kg.value, line.kg.min, line.kg.max)
 
 
+def default_member(dimension: str, country: str) -> str:
+    """The member a line falls to on `dimension` when nothing splits it."""
+    return UNSPECIFIED if dimension == DEVICE else country
+
+
 def split(
     lines: Sequence[LineFigures], country: str, breakdown: Mapping[str, Any]
 ) -> list[PartFigures]:
-    """`parts_of` on plain values: the live projection and the rebuild's replay (which
-    skips decoding events into models) both split lines with it, so alike."""
-    devices = _shares(breakdown.get("by_device")) or {UNSPECIFIED: (1.0, 1.0, 1.0)}
-    whole: Shares = {country: (1.0, 1.0, 1.0)}
-    clients = _shares(breakdown.get("by_country")) or whole
-    servers = _shares(breakdown.get("by_server_country")) or whole
+    """`parts_of` on plain values, every part."""
+    return _parts(lines, country, breakdown, implied=True)
+
+
+def stored(
+    lines: Sequence[LineFigures], country: str, breakdown: Mapping[str, Any]
+) -> list[PartFigures]:
+    """The parts kept as rows: `split` without the whole lines it implies (see the module).
+    The live projection and the rebuild's replay (which skips decoding events into models)
+    both take their part rows from here, so alike."""
+    return _parts(lines, country, breakdown, implied=False)
+
+
+def _parts(
+    lines: Sequence[LineFigures], country: str, breakdown: Mapping[str, Any], *, implied: bool
+) -> list[PartFigures]:
+    whole: dict[str, Shares] = {d: {default_member(d, country): _ALL} for d in (DEVICE, COUNTRY)}
+    devices = _shares(breakdown.get("by_device")) or whole[DEVICE]
+    clients = _shares(breakdown.get("by_country")) or whole[COUNTRY]
+    servers = _shares(breakdown.get("by_server_country")) or whole[COUNTRY]
     by_country, by_device = breakdown.get("lines_by_country"), breakdown.get("lines_by_device")
     found: list[PartFigures] = []
     for index, line in enumerate(lines):
-        found += _split(DEVICE, index, line, _line_shares(by_device, line[0]) or devices)
         located = servers if _segment(line[0]) == "data_centre" else clients
-        found += _split(COUNTRY, index, line, _line_shares(by_country, line[0]) or located)
+        for dimension, shares in (
+            (DEVICE, _line_shares(by_device, line[0]) or devices),
+            (COUNTRY, _line_shares(by_country, line[0]) or located),
+        ):
+            if implied or shares != whole[dimension]:
+                found += _split(dimension, index, line, shares)
     return found
 
 

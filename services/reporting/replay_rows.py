@@ -19,7 +19,7 @@ from typing import Any
 
 from contracts import compute as c
 from kernel import wire
-from services.reporting.parts import LineFigures, split
+from services.reporting.parts import LineFigures, stored
 from services.reporting.version_rows import KEPT
 
 VERSION_COLUMNS = (
@@ -93,7 +93,7 @@ def part_records(envelope: Mapping[str, Any]) -> list[Record]:
         for line in emission["lines"]
     ]
     position = envelope["global_position"]
-    return [(position, *part) for part in split(lines, emission["country"], emission["breakdown"])]
+    return [(position, *part) for part in stored(lines, emission["country"], emission["breakdown"])]
 
 
 def _calculated(emission: Mapping[str, Any], cause: Mapping[str, Any]) -> Record:

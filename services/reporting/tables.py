@@ -159,8 +159,10 @@ def _sources(md: sa.MetaData) -> sa.Table:
 
 def _figures(md: sa.MetaData) -> sa.Table:
     """The lines of every calculated source at the watermark, flat: each line whole
-    (dimension "line", member "") and its parts by device and by country, with the columns
-    a footprint groups and filters by; `compute_position` names the version they are from."""
+    (dimension "line", member "") and its stored parts by device and by country, with the
+    columns a footprint groups and filters by; `compute_position` names the version they are
+    from. A line row's `device` and `country` are the member the line falls to whole on that
+    dimension, NULL where parts split it (parts.py: whole lines are implied, not stored)."""
     return sa.Table(
         "current_figures",
         md,
@@ -182,6 +184,8 @@ def _figures(md: sa.MetaData) -> sa.Table:
         sa.Column("value", sa.Float, nullable=False),
         sa.Column("min", sa.Float, nullable=False),
         sa.Column("max", sa.Float, nullable=False),
+        sa.Column("device", sa.Text),
+        sa.Column("country", sa.Text),
         sa.Index("current_figures_walk_idx", "tenant_id", "dimension", "period_start"),
     )
 

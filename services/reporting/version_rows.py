@@ -12,7 +12,7 @@ from typing import Any
 
 from contracts import compute as c
 from kernel.envelope import RecordedEvent
-from services.reporting.parts import figures_of, split
+from services.reporting.parts import figures_of, stored
 
 # What a withdrawal keeps from the version it withdraws, so it still groups like it.
 KEPT = ("activity_kind", "post", "site", "country", "period_start", "period_end")
@@ -40,7 +40,7 @@ def part_rows(position: int, payload: Any) -> list[dict[str, Any]]:
     lines = [figures_of(line) for line in emission.lines]
     return [
         dict(zip(PART_COLUMNS, (position, *part), strict=True))
-        for part in split(lines, emission.country, emission.breakdown)
+        for part in stored(lines, emission.country, emission.breakdown)
     ]
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from contracts import reporting as r
 from kernel.errors import RequestRefused
+from services.reporting.parts import UNSPECIFIED
 
 PART_DIMENSIONS = ("device", "country")
 # Group-by expressions, whitelisted: only these ever reach the SQL text.
@@ -23,8 +24,8 @@ DIMENSIONS: dict[str, str] = {
     "category": "(line.value->>'category')::int",
     "component": "line.value->>'component'",
     "post": "latest.post",
-    "country": "part.member",
-    "device": "part.member",
+    "country": "coalesce(part.member, latest.country)",
+    "device": f"coalesce(part.member, '{UNSPECIFIED}')",
     "site": "latest.site",
     "activity_kind": "latest.activity_kind",
     "source_kind": "latest.source_kind",
@@ -61,7 +62,8 @@ class Walk:
         if self.part is None:
             return lines
         return (
-            f'{lines} JOIN "{self.schema}".emission_parts AS part '
+            # no part on the dimension: the line is whole there (parts.py)
+            f'{lines} LEFT JOIN "{self.schema}".emission_parts AS part '
             "ON part.compute_position = latest.compute_position AND part.line = line.n - 1 "
             f"AND part.dimension = '{self.part}'"
         )
@@ -71,7 +73,7 @@ class Walk:
         assert bound in ("value", "min", "max")
         if self.part is None:
             return f"(line.value->'kg'->>'{bound}')::float8"
-        return f"part.{bound}"
+        return f"coalesce(part.{bound}, (line.value->'kg'->>'{bound}')::float8)"
 
 
 def walk_for(schema: str, filters: r.Filters, group_by: list[str]) -> Walk:
@@ -120,10 +122,17 @@ def _member(walk: Walk, name: str, lines: bool) -> str:
     """A device or country filter: on the part summed over, or, for a whole emission, any
     of its parts (an unresolved one has none: its own country counts)."""
     if lines:
-        return f"part.member = :f_{name}"
-    own = f"latest.country = :f_{name} OR " if name == "country" else ""
-    return (
-        f'({own}EXISTS (SELECT 1 FROM "{walk.schema}".emission_parts AS p '
-        f"WHERE p.compute_position = latest.compute_position AND p.dimension = '{name}' "
-        f"AND p.member = :f_{name}))"
+        return f"{DIMENSIONS[name]} = :f_{name}"
+    parts = (
+        f'FROM "{walk.schema}".emission_parts AS p WHERE p.compute_position = '
+        f"latest.compute_position AND p.dimension = '{name}'"
     )
+    # the country's whole lines fall to the version's own; the device's to "unspecified"
+    own = (
+        f"latest.country = :f_{name}"
+        if name == "country"
+        else f"(:f_{name} = '{UNSPECIFIED}' AND EXISTS (SELECT 1 FROM jsonb_array_elements("
+        f"latest.lines) WITH ORDINALITY AS l(value, n) WHERE NOT EXISTS (SELECT 1 {parts} "
+        "AND p.line = l.n - 1)))"
+    )
+    return f"({own} OR EXISTS (SELECT 1 {parts} AND p.member = :f_{name}))"

@@ -147,6 +147,22 @@ async def test_device_filter_series_and_comparison_read_the_same_parts(setup: Se
     assert len(everything.items) == 2 and all(i.inside is None for i in everything.items)
 
 
+async def test_lineage_finds_whole_lines_by_the_members_they_imply(setup: Setup) -> None:
+    """The office's lines have no part rows (parts.py): they fall whole to device
+    "unspecified" and to the office's country, and lineage finds it by either."""
+    _, source, _ = await ledger(setup)
+
+    async def traced(**update: str) -> list[tuple[uuid.UUID, tuple[float, ...] | None]]:
+        filters = YEAR.model_copy(update=update)
+        found = await setup.reporting.lineage(ACME, r.Lineage(filters=filters))
+        return [(i.source_id, i.inside and triple(i.inside)) for i in found.items]
+
+    [(office, inside)] = await traced(device=UNSPECIFIED)
+    assert office != source and inside == pytest.approx((90, 81, 99))
+    assert await traced(country="BEL") == [(office, inside)]
+    assert [s for s, _ in await traced(country="FRA")] == [source]
+
+
 async def test_device_with_country_is_refused_naming_the_field(setup: Setup) -> None:
     await ledger(setup)
     with pytest.raises(RequestRefused) as grouped:

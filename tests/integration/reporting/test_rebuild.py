@@ -16,17 +16,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from contracts import compute as c
 from contracts import reporting as r
 from kernel.endpoints import CallContext
-from services.reporting.parts import parts_of
+from services.reporting.parts import figures_of, stored
 from services.reporting.rebuild import rebuild
 from tests.integration.reporting.test_footprint import Setup, cause, emission, line, running
 from tests.unit.reporting.test_parts import request_log
 
 ACME = CallContext(tenant_id="acme", role="admin")
 LOG = request_log()
-# one part per line for each of device and country for the 4 activity lines; the log's own
-PARTS = 2 * 4 + len(parts_of(LOG))
-# now: sources a and u of acme (a line and its two parts each), and the log's lines and parts
-FIGURES = 2 * 3 + len(LOG.lines) + len(parts_of(LOG))
+# the 4 activity lines are whole on both dimensions (implied, no rows): the log's parts only
+PARTS = len(stored([figures_of(x) for x in LOG.lines], LOG.country, LOG.breakdown))
+# now: sources a and u of acme (a line each), and the log's lines and parts
+FIGURES = 2 + len(LOG.lines) + PARTS
 GLOBEX = CallContext(tenant_id="globex", role="admin")
 CLI = (
     "import typer; from empreinte_cli.reporting_commands import reporting_app; "

@@ -17,7 +17,18 @@ from services.compute.core import compute_emissions
 from services.compute.grid import EMBER_CO2JS_0_19
 from services.compute.methods import Method as LogMethod
 from services.compute.product import log_emission
-from services.reporting.parts import COUNTRY, DEVICE, UNSPECIFIED, Part, parts_of, segment_of
+from services.reporting.parts import (
+    COUNTRY,
+    DEVICE,
+    UNSPECIFIED,
+    Part,
+    PartFigures,
+    default_member,
+    figures_of,
+    parts_of,
+    segment_of,
+    stored,
+)
 
 LOG = {
     "bytes": [1e6, 2.5e5, 7e7, 3e3],
@@ -165,3 +176,32 @@ def test_a_lines_parts_are_exactly_its_rows_figures_by_country_and_by_device(mod
     assert set(found) == set(expected)
     for key, kg in expected.items():
         assert found[key] == pytest.approx(kg, rel=1e-9, abs=1e-15), key
+
+
+def _stored(emission: Emission) -> list[PartFigures]:
+    return stored([figures_of(x) for x in emission.lines], emission.country, emission.breakdown)
+
+
+def _as_figures(parts: list[Part]) -> list[PartFigures]:
+    return [(p.dimension, p.line, p.member, p.kg.value, p.kg.min, p.kg.max) for p in parts]
+
+
+def test_whole_lines_are_implied_not_stored() -> None:
+    assert _stored(activity([line(3.0), line(4.0, scope=3)])) == []
+    one_device = {"by_device": {"laptop": {"value": 1.0, "min": 1.0, "max": 1.0}}}
+    # a lone member that is not the default is a real part: stored
+    assert _stored(activity([line(5.0)], one_device)) == [(DEVICE, 0, "laptop", 5.0, 2.5, 10.0)]
+
+
+@pytest.mark.parametrize("model", ["swd-v4", "measured-device"])
+def test_stored_parts_are_every_part_but_the_implied_ones(model: str) -> None:
+    emission = request_log(model)
+    everything, kept = _as_figures(parts_of(emission)), _stored(emission)
+    assert kept and set(kept) <= set(everything)
+    for dimension, index, member, *kg in set(everything) - set(kept):
+        line = emission.lines[index]
+        assert member == default_member(dimension, emission.country)
+        assert kg == [line.kg.value, line.kg.min, line.kg.max]
+        assert [p for p in everything if p[:2] == (dimension, index)] == [
+            (dimension, index, member, *kg)
+        ]
