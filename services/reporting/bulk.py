@@ -1,22 +1,25 @@
 """The rebuild's bulk path: a fetched batch of compute events becomes its rows in memory
 (replay_rows.py, from the events' JSON), copied into the emptied tables with one COPY per
-table, and the watermark moves once per batch, taking the current tables along with the
-live path's SQL (current.py).
+table, and the watermark moves once per batch; the current tables are copied in once, at
+the end, from rows kept in memory as well.
 
 It writes the rows the live projection would; what the live path reads back from the table,
 it keeps in memory instead:
 * a withdrawal's source's latest version (only the KEPT columns, per tenant and source);
 * the positions already written, so a duplicate delivery keeps the first, as ON CONFLICT
-  DO NOTHING does live, and the watermark is the end of their contiguous run from 1.
+  DO NOTHING does live, and the watermark is the end of their contiguous run from 1;
+* per source, the current rows of its latest version (replay_rows.current_rows, the rows
+  current.py's SQL derives), and per tenant its highest position: the current tables as
+  the watermark leaves them. Should the stream have a gap (the watermark short of the
+  highest position written), that SQL fills them instead, up to the watermark.
 It relies on the tables being emptied and locked by the caller for the whole transaction
 (rebuild.py), so no live consumer writes a row in between.
 
-A batch's database work (its COPYs, then the watermark and the current tables) runs while
-the next batch is decoded: PostgreSQL works on one while Python builds the other. Filling
-the current tables once at the end measured slower (about 0.6x): that work then waited for
-everything else instead of overlapping it; measured again with one `follow` from 0 after
-the last COPY, it is no better either (into filled tables, alternated: 7,424, 8,484 and
-6,676 events/s against 8,010, 6,647 and 6,981). At most one batch is in flight, as a
+A batch's COPYs run while the next batch is decoded: PostgreSQL works on one while Python
+builds the other. Keeping the current tables along per batch with the live path's SQL left
+PostgreSQL the busier side (JSON lines parsed, a range of versions scanned, rows deleted
+and inserted per batch) while Python waited more than half the time; their rows now cost
+Python instead, and PostgreSQL one COPY each. At most one batch is in flight, as a
 connection runs one statement at a time.
 """
 
@@ -31,9 +34,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.reporting.current import follow
 from services.reporting.replay_rows import (
+    FIGURE_COLUMNS,
+    SOURCE_COLUMNS,
     VERSION_COLUMNS,
     Kept,
     Record,
+    current_rows,
     decode,
     kept_of,
     part_records,
@@ -53,6 +59,9 @@ class BulkReplay:
         self.latest: dict[tuple[str, str], Kept] = {}
         self.copying: asyncio.Task[None] | None = None
         self.watermark = 0
+        # per source: (position, its current_sources row or None, its current_figures rows)
+        self.current: dict[tuple[str, str], tuple[int, Record | None, list[Record]]] = {}
+        self.stamps: dict[str, int] = {}  # per tenant, its highest position
 
     async def write(self, messages: Sequence[bytes], conn: AsyncConnection) -> int:
         """Project the events published as `messages`; return how many made a new version."""
@@ -69,8 +78,19 @@ class BulkReplay:
         return len(versions)
 
     async def finish(self, conn: AsyncConnection) -> None:
-        """Once every batch is written: wait for the last one's database work."""
+        """Once every batch is written: wait for the last one's database work, then fill
+        the current tables."""
         await self._copied()
+        if self.watermark != max(self.written, default=0):
+            await follow(conn, self.t.versions.schema, 0, self.watermark)
+            return
+        sources = [row for _, row, _ in self.current.values() if row is not None]
+        figures = [row for _, _, rows in self.current.values() for row in rows]
+        current = self.t.current
+        await self._copy_rows(conn, current.sources.name, SOURCE_COLUMNS, sources)
+        await self._copy_rows(conn, current.figures.name, FIGURE_COLUMNS, figures)
+        await self._copy_rows(conn, current.stamps.name, ("tenant_id", "position"),
+                              list(self.stamps.items()))  # fmt: skip
 
     async def abandon(self) -> None:
         """Let a COPY still in flight end (the caller is failing: its error is the one)."""
@@ -90,8 +110,18 @@ class BulkReplay:
             record = version_record(envelope, self.latest.get(key))
             self.latest[key] = kept_of(record)
             versions.append(record)
-            parts += part_records(envelope)
+            its_parts = part_records(envelope)
+            parts += its_parts
+            self._keep_current(key, envelope, record, its_parts)
         return versions, parts
+
+    def _keep_current(
+        self, key: tuple[str, str], envelope: dict[str, Any], record: Record, parts: list[Record]
+    ) -> None:
+        position, tenant = envelope["global_position"], envelope["tenant_id"]
+        if position > self.current.get(key, (0,))[0]:
+            self.current[key] = (position, *current_rows(envelope, record, parts))
+        self.stamps[tenant] = max(position, self.stamps.get(tenant, 0))
 
     async def _copied(self) -> None:
         copying, self.copying = self.copying, None
@@ -105,16 +135,17 @@ class BulkReplay:
         parts: list[Record],
         moved: tuple[int, int],
     ) -> None:
-        """Copy a batch's rows in, then move the watermark (from, to) and the current
-        tables with it."""
-        raw: Any = (await conn.get_raw_connection()).driver_connection
-        schema = self.t.versions.schema
-        await raw.copy_records_to_table(
-            self.t.versions.name, schema_name=schema, columns=VERSION_COLUMNS, records=versions
-        )
-        if parts:
-            await raw.copy_records_to_table(
-                self.t.parts.name, schema_name=schema, columns=PART_COLUMNS, records=parts
-            )
+        """Copy a batch's rows in, then move the watermark (from, to)."""
+        await self._copy_rows(conn, self.t.versions.name, VERSION_COLUMNS, versions)
+        await self._copy_rows(conn, self.t.parts.name, PART_COLUMNS, parts)
         await conn.execute(self.t.watermark.update().values(position=moved[1]))
-        await follow(conn, schema, *moved)
+
+    async def _copy_rows(
+        self, conn: AsyncConnection, table: str, columns: Sequence[str], rows: list[Record]
+    ) -> None:
+        if rows:
+            raw: Any = (await conn.get_raw_connection()).driver_connection
+            schema = self.t.versions.schema
+            await raw.copy_records_to_table(
+                table, schema_name=schema, columns=columns, records=rows
+            )

@@ -19,7 +19,7 @@ from typing import Any
 
 from contracts import compute as c
 from kernel import wire
-from services.reporting.parts import LineFigures, stored
+from services.reporting.parts import COUNTRY, DEVICE, LineFigures, default_member, stored
 from services.reporting.version_rows import KEPT
 
 VERSION_COLUMNS = (
@@ -36,6 +36,17 @@ _VERSIONS = {kind: model.schema_version for kind, model in c.EVENTS.by_type.item
 _PLACEHOLDER: Kept = ("", "", "", "", date.min, date.min)
 _NO_TOTAL = (None, None, None)
 _NO_LINES = "[]"
+SOURCE_COLUMNS = (
+    "tenant_id", "source_id", "compute_position", "status", "post", "site", "activity_kind",
+    "country", "period_start",
+)  # fmt: skip
+FIGURE_COLUMNS = (
+    "tenant_id", "source_id", "dimension", "line", "member", "device", "country",
+    "compute_position", "period_start", "scope", "scope2_basis", "category", "component",
+    "post", "site", "activity_kind", "source_kind", "value", "min", "max",
+)  # fmt: skip
+_AT = {column: VERSION_COLUMNS.index(column) for column in VERSION_COLUMNS}
+_CURRENT = ("calculated", "unresolved")
 
 
 def decode(data: bytes) -> dict[str, Any]:
@@ -119,3 +130,49 @@ def _unresolved(payload: Mapping[str, Any]) -> Record:
 
 def _source(source: Mapping[str, Any]) -> Record:
     return (source["id"], source["kind"], source["event_id"], source.get("sha256"))
+
+
+def current_rows(
+    envelope: Mapping[str, Any], record: Record, parts: list[Record]
+) -> tuple[Record | None, list[Record]]:
+    """What the current tables hold for the version `record` (with its `parts`) while it is
+    its source's latest: its current_sources row (None when withdrawn) and its
+    current_figures rows, in SOURCE_COLUMNS' and FIGURE_COLUMNS' order, as current.py's SQL
+    derives them from the version's JSON lines and stored parts."""
+    status = record[_AT["status"]]
+    if status not in _CURRENT:
+        return None, []
+    source = tuple(record[_AT[column]] for column in SOURCE_COLUMNS)
+    if status != "calculated":
+        return source, []
+    lines = envelope["payload"]["emission"]["lines"]
+    by_line: dict[int, list[Record]] = {}
+    for part in parts:
+        by_line.setdefault(part[2], []).append(part)
+    country, tenant_source = record[_AT["country"]], source[:2]
+    figures: list[Record] = []
+    for index, line in enumerate(lines):
+        kg, its_parts = line["kg"], by_line.get(index, ())
+        split = {part[1] for part in its_parts}  # the dimensions with stored parts
+        device_whole = None if DEVICE in split else default_member(DEVICE, country)
+        country_whole = None if COUNTRY in split else default_member(COUNTRY, country)
+        shared = _figure_columns(record, line)
+        figures.append(
+            (*tenant_source, "line", index, "", device_whole, country_whole, *shared,
+             float(kg["value"]), float(kg["min"]), float(kg["max"]))
+        )  # fmt: skip
+        figures += [
+            (*tenant_source, part[1], index, part[3], None, None, *shared, *part[4:])
+            for part in its_parts
+        ]
+    return source, figures
+
+
+def _figure_columns(record: Record, line: Mapping[str, Any]) -> Record:
+    """compute_position .. source_kind of FIGURE_COLUMNS, for one line of `record`."""
+    return (
+        record[_AT["compute_position"]], record[_AT["period_start"]], line.get("scope"),
+        line.get("scope2_basis"), line.get("category"), line.get("component"),
+        record[_AT["post"]], record[_AT["site"]], record[_AT["activity_kind"]],
+        record[_AT["source_kind"]],
+    )  # fmt: skip
