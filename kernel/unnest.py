@@ -82,6 +82,14 @@ def arrays_of(
     return {prefix + name: values for name, values in found.items()}
 
 
+def arrays_of_records(
+    records: Sequence[Sequence[Any]], columns: Sequence[str], prefix: str = ""
+) -> dict[str, list[Any]]:
+    """`arrays_of` for rows given as tuples in `columns`' order, their JSONB values already
+    JSON text."""
+    return {prefix + name: [record[i] for record in records] for i, name in enumerate(columns)}
+
+
 def _array_type(column: sa.Column[Any]) -> str:
     if isinstance(column.type, JSONB):
         return "text[]"

@@ -1,5 +1,5 @@
 """The rebuild's bulk path: a fetched batch of compute events becomes its rows in memory
-(replay_rows.py, from the events' JSON), copied into the emptied tables with one COPY per
+(version_rows.py, from the events' JSON), copied into the emptied tables with one COPY per
 table, and the watermark moves once per batch; the current tables are copied in once, at
 the end, from rows kept in memory as well.
 
@@ -8,7 +8,7 @@ it keeps in memory instead:
 * a withdrawal's source's latest version (only the KEPT columns, per tenant and source);
 * the positions already written, so a duplicate delivery keeps the first, as ON CONFLICT
   DO NOTHING does live, and the watermark is the end of their contiguous run from 1;
-* per source, the current rows of its latest version (replay_rows.current_rows, the rows
+* per source, the current rows of its latest version (version_rows.current_rows, the rows
   current.py's SQL derives), and per tenant its highest position: the current tables as
   the watermark leaves them. Should the stream have a gap (the watermark short of the
   highest position written), that SQL fills them instead, up to the watermark.
@@ -33,21 +33,23 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.reporting.current import follow
-from services.reporting.replay_rows import (
+from services.reporting.tables import ReportingTables
+from services.reporting.version_rows import (
     FIGURE_COLUMNS,
+    PART_COLUMNS,
     SOURCE_COLUMNS,
     VERSION_COLUMNS,
+    Head,
     Kept,
     Record,
     current_rows,
     decode,
+    head_of,
     kept_of,
     part_records,
     source_key,
     version_record,
 )
-from services.reporting.tables import ReportingTables
-from services.reporting.version_rows import PART_COLUMNS
 
 
 class BulkReplay:
@@ -106,21 +108,22 @@ class BulkReplay:
             if envelope["global_position"] in self.written:
                 continue
             self.written.add(envelope["global_position"])
-            key = source_key(envelope)
-            record = version_record(envelope, self.latest.get(key))
+            head, payload = head_of(envelope), envelope["payload"]
+            key = source_key(head[4], payload)
+            record = version_record(head, payload, self.latest.get(key))
             self.latest[key] = kept_of(record)
             versions.append(record)
-            its_parts = part_records(envelope)
+            its_parts = part_records(head[0], head[2], payload)
             parts += its_parts
-            self._keep_current(key, envelope, record, its_parts)
+            self._keep_current(key, head, payload, record, its_parts)
         return versions, parts
 
     def _keep_current(
-        self, key: tuple[str, str], envelope: dict[str, Any], record: Record, parts: list[Record]
+        self, key: tuple[str, str], head: Head, payload: Any, record: Record, parts: list[Record]
     ) -> None:
-        position, tenant = envelope["global_position"], envelope["tenant_id"]
+        position, tenant = head[0], head[4]
         if position > self.current.get(key, (0,))[0]:
-            self.current[key] = (position, *current_rows(envelope, record, parts))
+            self.current[key] = (position, *current_rows(payload, record, parts))
         self.stamps[tenant] = max(position, self.stamps.get(tenant, 0))
 
     async def _copied(self) -> None:

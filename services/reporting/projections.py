@@ -3,7 +3,7 @@ keyed on position), and of the watermark's moves into the ledger as known now.""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -16,11 +16,23 @@ from kernel import unnest
 from kernel.envelope import RecordedEvent
 from services.reporting.current import follow
 from services.reporting.tables import ReportingTables
-from services.reporting.version_rows import PART_COLUMNS, part_rows, version_row
+from services.reporting.version_rows import (
+    KEPT,
+    PART_COLUMNS,
+    VERSION_COLUMNS,
+    Head,
+    Kept,
+    Record,
+    check,
+    kept_of,
+    part_records,
+    source_key,
+    version_record,
+)
 from services.reporting.watermark import advance, lock
 
-Decoded = tuple[RecordedEvent, Any]
-SourceKey = tuple[str, UUID]
+SourceKey = tuple[str, str]  # (tenant, source id as text)
+_WITHDRAWN = c.EmissionWithdrawn.event_type
 
 
 class EmissionVersions:
@@ -30,6 +42,7 @@ class EmissionVersions:
     A batch is projected in a few statements (the watermark locked and moved once, the
     current tables brought along once) and writes exactly the rows that applying its events
     one at a time, in the same order, would: tests/integration/reporting/test_batched.py.
+    The rows come from the events' payloads as published (version_rows.py), as the rebuild's.
     """
 
     def __init__(self, tables: ReportingTables) -> None:
@@ -37,8 +50,7 @@ class EmissionVersions:
         self.tables: Sequence[sa.Table] = (tables.versions, tables.parts)
         # A batch's versions and the parts of those that are new go in as one statement,
         # each column as one array (kernel/unnest.py).
-        self._columns = [column.name for column in tables.versions.columns]
-        self._statement = _insert_statement(tables, self._columns)
+        self._statement = _insert_statement(tables, VERSION_COLUMNS)
 
     async def apply(self, event: RecordedEvent, conn: AsyncConnection) -> dict[str, Any] | None:
         """Project one event; its row, or None when it was already there."""
@@ -49,60 +61,70 @@ class EmissionVersions:
         self, events: Sequence[RecordedEvent], conn: AsyncConnection
     ) -> list[dict[str, Any]]:
         """Insert the events' versions and parts and move the watermark; return the rows
-        that were new, in delivery order. The watermark row is locked first (watermark.lock)."""
+        that were new (ids as text), in delivery order. The watermark row is locked first
+        (watermark.lock); an event of a type or version this code does not know is refused."""
         schema = self.t.versions.schema
         watermark = (await conn.execute(lock(schema))).scalar_one()
-        decoded = [(event, c.EVENTS.decode(event)) for event in events]
-        rows = await self._rows(conn, decoded)
-        new = await self._insert(conn, rows, _parts(decoded, rows))
+        for event in events:
+            check(event.type, event.schema_version)
+        records, parts = await self._records(conn, events)
+        new = await self._insert(conn, records, parts)
         await follow(conn, schema, watermark, await advance(conn, schema, watermark))
-        return [row for row in rows if row["compute_position"] in new]
+        return [dict(zip(VERSION_COLUMNS, r, strict=True)) for r in records if r[0] in new]
 
-    async def _rows(
-        self, conn: AsyncConnection, decoded: Sequence[Decoded]
-    ) -> list[dict[str, Any]]:
+    async def _records(
+        self, conn: AsyncConnection, events: Sequence[RecordedEvent]
+    ) -> tuple[list[Record], list[Record]]:
+        """The batch's version rows (a duplicate keeps the first) and their parts."""
         # A withdrawal keeps its source's latest version's grouping: the latest among the
         # table's rows and the batch's rows before it, as one-at-a-time would have found.
-        latest = await self._latest(conn, _withdrawn(decoded))
-        rows, positions = [], set()
-        for event, payload in decoded:
-            withdrawn = isinstance(payload, c.EmissionWithdrawn)
-            row = version_row(
-                event, payload, latest.get(_key(event, payload)) if withdrawn else None
-            )
-            key = (row["tenant_id"], row["source_id"])
-            if key not in latest or row["compute_position"] > latest[key]["compute_position"]:
-                latest[key] = row
-            if row["compute_position"] not in positions:  # a duplicate keeps the first
-                positions.add(row["compute_position"])
-                rows.append(row)
-        return rows
+        withdrawn = {source_key(e.tenant_id, e.payload) for e in events if e.type == _WITHDRAWN}
+        latest = await self._latest(conn, withdrawn)
+        records: list[Record] = []
+        parts: list[Record] = []
+        positions: set[int] = set()
+        for event in events:
+            head: Head = (event.global_position, event.event_id, event.type,
+                          event.recorded_at, event.tenant_id)  # fmt: skip
+            key = source_key(event.tenant_id, event.payload)
+            kept = latest[key][1] if event.type == _WITHDRAWN and key in latest else None
+            record = version_record(head, event.payload, kept)
+            if key not in latest or head[0] > latest[key][0]:
+                latest[key] = (head[0], kept_of(record))
+            if head[0] not in positions:
+                positions.add(head[0])
+                records.append(record)
+                parts += part_records(head[0], event.type, event.payload)
+        return records, parts
 
     async def _latest(
         self, conn: AsyncConnection, keys: set[SourceKey]
-    ) -> dict[SourceKey, Mapping[str, Any]]:
+    ) -> dict[SourceKey, tuple[int, Kept]]:
+        """Per source, its latest version's position and what a withdrawal keeps of it."""
         if not keys:
             return {}
         v = self.t.versions
+        wanted = sorted((tenant, UUID(source)) for tenant, source in keys)
         query = (
-            sa.select(v)
-            .where(sa.tuple_(v.c.tenant_id, v.c.source_id).in_(sorted(keys)))
+            sa.select(v.c.tenant_id, v.c.source_id, v.c.compute_position, *(v.c[k] for k in KEPT))
+            .where(sa.tuple_(v.c.tenant_id, v.c.source_id).in_(wanted))
             .ext(distinct_on(v.c.tenant_id, v.c.source_id))
             .order_by(v.c.tenant_id, v.c.source_id, v.c.compute_position.desc())
         )
-        found = await conn.execute(query)
-        return {(row.tenant_id, row.source_id): dict(row._mapping) for row in found}
+        return {
+            (row[0], str(row[1])): (row[2], tuple(row[3:])) for row in await conn.execute(query)
+        }
 
     async def _insert(
-        self, conn: AsyncConnection, rows: list[dict[str, Any]], parts: list[dict[str, Any]]
+        self, conn: AsyncConnection, records: list[Record], parts: list[Record]
     ) -> set[int]:
         """Insert the versions not there yet and their parts; return their positions."""
-        arrays = unnest.arrays_of(self.t.versions, rows, self._columns, "v_")
-        arrays |= unnest.arrays_of(self.t.parts, parts, PART_COLUMNS, "p_")
+        arrays = unnest.arrays_of_records(records, VERSION_COLUMNS, "v_")
+        arrays |= unnest.arrays_of_records(parts, PART_COLUMNS, "p_")
         return set((await conn.execute(self._statement, arrays)).scalars())
 
 
-def _insert_statement(tables: ReportingTables, columns: list[str]) -> sa.TextClause:
+def _insert_statement(tables: ReportingTables, columns: Sequence[str]) -> sa.TextClause:
     versions = unnest.insert_sql(tables.versions, columns, "v_")
     parts = unnest.insert_sql(
         tables.parts, PART_COLUMNS, "p_", "u.compute_position IN (SELECT compute_position FROM v)"
@@ -111,26 +133,3 @@ def _insert_statement(tables: ReportingTables, columns: list[str]) -> sa.TextCla
         f"WITH v AS ({versions} ON CONFLICT DO NOTHING RETURNING compute_position), "
         f"p AS ({parts}) SELECT compute_position FROM v"
     )
-
-
-def _parts(decoded: Sequence[Decoded], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The parts of the batch's versions, each version's once (a batch may hold it twice);
-    only those of the versions that turn out new go in."""
-    left, parts = {row["compute_position"] for row in rows}, []
-    for event, payload in decoded:
-        if event.global_position in left:
-            left.discard(event.global_position)
-            parts += part_rows(event.global_position, payload)
-    return parts
-
-
-def _key(event: RecordedEvent, withdrawal: c.EmissionWithdrawn) -> SourceKey:
-    return (event.tenant_id, withdrawal.source.id)
-
-
-def _withdrawn(decoded: Sequence[Decoded]) -> set[SourceKey]:
-    return {
-        _key(event, payload)
-        for event, payload in decoded
-        if isinstance(payload, c.EmissionWithdrawn)
-    }

@@ -1,14 +1,16 @@
-"""The rebuild's rows from plain JSON are the live projection's rows from the models.
+"""Reporting's rows from a compute event's JSON are what the contract's models say they are.
 
-Each event is published as the relay publishes it (the envelope's JSON); the live path
-decodes it into models and builds its rows with version_rows.py, the replay reads the JSON
-as it is (replay_rows.py). Every kind of event, request logs split into parts included.
+Each event is published as the relay publishes it (the envelope's JSON). version_rows.py
+reads the JSON as it is, for the live projection and the rebuild alike; the oracle here
+decodes it into the contract's models and builds the rows from their fields, as the live
+projection did before. Every kind of event, request logs split into parts included.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -18,15 +20,66 @@ import pytest
 from contracts import compute as c
 from kernel.envelope import RecordedEvent
 from kernel.events import DomainEvent
-from services.reporting.replay_rows import (
+from services.reporting.parts import figures_of, stored
+from services.reporting.version_rows import (
+    KEPT,
+    PART_COLUMNS,
     VERSION_COLUMNS,
     decode,
+    head_of,
     kept_of,
     part_records,
+    source_key,
     version_record,
 )
-from services.reporting.version_rows import KEPT, PART_COLUMNS, part_rows, version_row
 from tests.unit.reporting.test_parts import activity, request_log
+
+
+def model_row(
+    event: RecordedEvent, payload: DomainEvent, last: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """The oracle: the version row from the decoded models."""
+    head = {"compute_position": event.global_position, "compute_event_id": event.event_id,
+            "event_type": event.type, "recorded_at": event.recorded_at,
+            "tenant_id": event.tenant_id, "reason": None, "method": None,
+            "total_value": None, "total_min": None, "total_max": None, "lines": []}  # fmt: skip
+    if isinstance(payload, c.EmissionCalculated | c.EmissionRestated):
+        em = payload.emission
+        return head | _source(em.source) | {
+            "status": "calculated", "activity_kind": em.activity_kind, "post": em.post,
+            "site": em.site, "country": em.country, "period_start": em.period_start,
+            "period_end": em.period_end, "total_value": em.total.value,
+            "total_min": em.total.min, "total_max": em.total.max, "cause": payload.cause.kind,
+            "method": f"{em.method.name} {em.method.version}",
+            "lines": [x.model_dump(mode="json") for x in em.lines],
+        }  # fmt: skip
+    if isinstance(payload, c.EmissionUnresolved):
+        return head | _source(payload.source) | {
+            "status": "unresolved", "activity_kind": payload.activity_kind, "post": "",
+            "site": payload.site, "country": payload.country,
+            "period_start": payload.period_start, "period_end": payload.period_end,
+            "reason": payload.reason, "cause": payload.cause.kind,
+        }  # fmt: skip
+    assert isinstance(payload, c.EmissionWithdrawn)
+    placeholder = {"activity_kind": "", "post": "", "site": "", "country": "",
+                   "period_start": date.min, "period_end": date.min}  # fmt: skip
+    kept = {k: last[k] for k in KEPT} if last else placeholder
+    return head | _source(payload.source) | kept | {"status": "withdrawn",
+                                                    "cause": payload.cause.kind}  # fmt: skip
+
+
+def _source(source: c.Source) -> dict[str, Any]:
+    return {"source_id": source.id, "source_kind": source.kind,
+            "source_event_id": source.event_id, "sha256": source.sha256}  # fmt: skip
+
+
+def model_parts(position: int, payload: DomainEvent) -> list[tuple[Any, ...]]:
+    """The oracle's stored parts, from the decoded models."""
+    if not isinstance(payload, c.EmissionCalculated | c.EmissionRestated):
+        return []
+    em = payload.emission
+    lines = [figures_of(line) for line in em.lines]
+    return [(position, *part) for part in stored(lines, em.country, em.breakdown)]
 
 
 def published(payload: DomainEvent, position: int) -> bytes:
@@ -88,22 +141,24 @@ def test_plain_rows_are_the_models_rows_for_every_kind_of_event() -> None:
         event = RecordedEvent.from_json(json.loads(message))
         typed = c.EVENTS.decode(event)
         source = typed.emission.source if hasattr(typed, "emission") else typed.source  # type: ignore[attr-defined]
-        row = version_row(event, typed, last.get(source.id))
+        row = model_row(event, typed, last.get(source.id))
         last[source.id] = row
         row["lines"] = json.dumps(row["lines"])
         envelope = decode(message)
-        record = version_record(envelope, kept.get(str(source.id)))
-        kept[str(source.id)] = kept_of(record)
-        assert comparable(record) == comparable(tuple(row.get(k) for k in VERSION_COLUMNS))
+        key = source_key("acme", envelope["payload"])
+        record = version_record(head_of(envelope), envelope["payload"], kept.get(key))
+        kept[key] = kept_of(record)
+        assert comparable(record) == comparable(tuple(row[k] for k in VERSION_COLUMNS))
         assert kept_of(record) == tuple(row[k] for k in KEPT)
-        assert part_records(envelope) == [
-            tuple(part[k] for k in PART_COLUMNS) for part in part_rows(position, typed)
-        ]
+        parts = part_records(position, envelope["type"], envelope["payload"])
+        assert parts == model_parts(position, typed)
+        assert all(len(part) == len(PART_COLUMNS) for part in parts)
 
 
 def test_the_request_log_really_splits_into_parts() -> None:
     envelope = decode(published(c.EmissionCalculated(emission=request_log(), cause=cause()), 9))
-    assert len(part_records(envelope)) > 2 * len(request_log().lines)  # some line splits
+    parts = part_records(9, envelope["type"], envelope["payload"])
+    assert len(parts) > 2 * len(request_log().lines)  # some line splits
 
 
 def test_an_unknown_schema_version_is_refused_as_the_models_refuse_it() -> None:
