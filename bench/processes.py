@@ -72,15 +72,16 @@ class Processes:
             )
 
     def cpu_seconds(self) -> dict[str, float]:
-        """User + system CPU each process used so far, and PostgreSQL's backends serving
-        the stack's database ("postgres": what the services' statements cost the server;
-        a backend that ended takes its seconds with it, but the pools keep theirs open)."""
+        """User + system CPU each process used so far, PostgreSQL's backends serving the
+        stack's database ("postgres": what the services' statements cost the server; a
+        backend that ended takes its seconds with it, but the pools keep theirs open), and
+        the NATS servers' ("nats")."""
         used = {}
         for name, proc in self.running.items():
             times = psutil.Process(proc.pid).cpu_times()
             used[name] = times.user + times.system
         by_client = self._backends_cpu()
-        return used | {"postgres": sum(by_client.values())} | by_client
+        return used | {"postgres": sum(by_client.values())} | by_client | {"nats": _nats_cpu()}
 
     async def name_backends(self) -> None:
         """Learn whose backends serve the stack's database, for `cpu_seconds` to split
@@ -173,3 +174,13 @@ async def running(settings: Settings, root: Path) -> AsyncIterator[Stack]:
         processes.stop()
         await delete_namespace_streams(nc.jsm(), settings.namespace)  # KV and objects too
         await nc.drain()
+
+
+def _nats_cpu() -> float:
+    """CPU of the machine's NATS servers: the stack's (its streams, consumers and acks), and
+    any other one, idle, that happens to run."""
+    used = 0.0
+    for proc in psutil.process_iter(["name", "cpu_times"]):
+        if proc.info["name"] == "nats-server":
+            used += proc.info["cpu_times"].user + proc.info["cpu_times"].system
+    return used
