@@ -79,6 +79,11 @@ def default_member(dimension: str, country: str) -> str:
     return UNSPECIFIED if dimension == DEVICE else country
 
 
+def default_member_sql(dimension: str, country: str) -> str:
+    """`default_member` in SQL, `country` being the SQL of the emission's country."""
+    return f"'{UNSPECIFIED}'" if dimension == DEVICE else country
+
+
 def split(
     lines: Sequence[LineFigures], country: str, breakdown: Mapping[str, Any]
 ) -> list[PartFigures]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from contracts import reporting as r
 from kernel.errors import RequestRefused
-from services.reporting.parts import UNSPECIFIED
+from services.reporting.parts import COUNTRY, DEVICE, UNSPECIFIED, default_member_sql
 
 PART_DIMENSIONS = ("device", "country")
 # Group-by expressions, whitelisted: only these ever reach the SQL text.
@@ -24,8 +24,8 @@ DIMENSIONS: dict[str, str] = {
     "category": "(line.value->>'category')::int",
     "component": "line.value->>'component'",
     "post": "latest.post",
-    "country": "coalesce(part.member, latest.country)",
-    "device": f"coalesce(part.member, '{UNSPECIFIED}')",
+    "country": f"coalesce(part.member, {default_member_sql(COUNTRY, 'latest.country')})",
+    "device": f"coalesce(part.member, {default_member_sql(DEVICE, 'latest.country')})",
     "site": "latest.site",
     "activity_kind": "latest.activity_kind",
     "source_kind": "latest.source_kind",
