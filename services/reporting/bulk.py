@@ -11,7 +11,8 @@ it keeps in memory instead:
 * per source, the current rows of its latest version (version_rows.current_rows, the rows
   current.py's SQL derives), and per tenant its highest position: the current tables as
   the watermark leaves them. Should the stream have a gap (the watermark short of the
-  highest position written), that SQL fills them instead, up to the watermark.
+  highest position written), or be too long to hold them all (KEPT_ROWS), that SQL fills
+  them instead, up to the watermark.
 It relies on the tables being emptied and locked by the caller for the whole transaction
 (rebuild.py), so no live consumer writes a row in between.
 
@@ -51,18 +52,23 @@ from services.reporting.version_rows import (
     version_record,
 )
 
+# Current rows held in memory at most (some 300 bytes each); past that, finish() leaves
+# them to current.py's SQL, so a rebuild's memory stays bounded however long the stream.
+KEPT_ROWS = 1_000_000
+
 
 class BulkReplay:
     """Writes batches of compute events, in their log order, into empty projection tables."""
 
-    def __init__(self, tables: ReportingTables) -> None:
-        self.t = tables
+    def __init__(self, tables: ReportingTables, kept_rows: int = KEPT_ROWS) -> None:
+        self.t, self.kept_rows, self.rows_kept = tables, kept_rows, 0
         self.written: set[int] = set()
         self.latest: dict[tuple[str, str], Kept] = {}
         self.copying: asyncio.Task[None] | None = None
         self.watermark = 0
-        # per source: (position, its current_sources row or None, its current_figures rows)
-        self.current: dict[tuple[str, str], tuple[int, Record | None, list[Record]]] = {}
+        # per source: (position, its current_sources row or None, its current_figures rows);
+        # None once more than `kept_rows` rows would be held
+        self.current: dict[tuple[str, str], tuple[int, Record | None, list[Record]]] | None = {}
         self.stamps: dict[str, int] = {}  # per tenant, its highest position
 
     async def write(self, messages: Sequence[bytes], conn: AsyncConnection) -> int:
@@ -83,7 +89,7 @@ class BulkReplay:
         """Once every batch is written: wait for the last one's database work, then fill
         the current tables."""
         await self._copied()
-        if self.watermark != max(self.written, default=0):
+        if self.current is None or self.watermark != max(self.written, default=0):
             await follow(conn, self.t.versions.schema, 0, self.watermark)
             return
         sources = [row for _, row, _ in self.current.values() if row is not None]
@@ -122,9 +128,15 @@ class BulkReplay:
         self, key: tuple[str, str], head: Head, payload: Any, record: Record, parts: list[Record]
     ) -> None:
         position, tenant = head[0], head[4]
-        if position > self.current.get(key, (0,))[0]:
-            self.current[key] = (position, *current_rows(payload, record, parts))
         self.stamps[tenant] = max(position, self.stamps.get(tenant, 0))
+        if self.current is None or position <= self.current.get(key, (0,))[0]:
+            return
+        source, figures = current_rows(payload, record, parts)
+        before = self.current.get(key)
+        self.rows_kept += 1 + len(figures) - (1 + len(before[2]) if before else 0)
+        self.current[key] = (position, source, figures)
+        if self.rows_kept > self.kept_rows:
+            self.current = None  # too many to hold: finish() leaves them to the SQL
 
     async def _copied(self) -> None:
         copying, self.copying = self.copying, None
