@@ -52,10 +52,15 @@ class DomainEvent(BaseModel):
     @classmethod
     def from_recorded(cls, event: RecordedEvent) -> Self:
         """The payload of `event`, which must be of this type and current version."""
-        if event.type != cls.event_type or event.schema_version != cls.schema_version:
-            found = f"{event.type} v{event.schema_version}"
-            raise ValueError(f"{found} is not {cls.event_type} v{cls.schema_version}")
+        cls.check(event.type, event.schema_version)
         return cls.model_validate(event.payload)
+
+    @classmethod
+    def check(cls, kind: str, version: int) -> None:
+        """Refuse an event that is not of this type at its current version."""
+        if kind != cls.event_type or version != cls.schema_version:
+            found = f"{kind} v{version}"
+            raise ValueError(f"{found} is not {cls.event_type} v{cls.schema_version}")
 
 
 class EventCatalogue:
@@ -66,10 +71,18 @@ class EventCatalogue:
 
     def decode(self, event: RecordedEvent) -> DomainEvent:
         """The typed payload of `event`; KeyError names an unknown type."""
+        return self.type_of(event.type).from_recorded(event)
+
+    def check(self, kind: str, version: int) -> None:
+        """What `decode` refuses, without decoding: an unknown type (KeyError) or a
+        version other than its current one (ValueError)."""
+        self.type_of(kind).check(kind, version)
+
+    def type_of(self, kind: str) -> type[DomainEvent]:
         try:
-            return self.by_type[event.type].from_recorded(event)
+            return self.by_type[kind]
         except KeyError:
-            raise KeyError(f"unknown event type {event.type!r}") from None
+            raise KeyError(f"unknown event type {kind!r}") from None
 
     def subjects(self) -> Iterable[str]:
         return self.by_type.keys()

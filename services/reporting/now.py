@@ -86,7 +86,7 @@ def _where(filters: r.Filters, part: str | None) -> tuple[str, dict[str, Any]]:
     for name in (*_EQUALS, *PART_DIMENSIONS):
         value = getattr(filters, name)
         if value is not None:
-            clauses.append(f"{KEYS.get(name, 'f.' + name)} = :f_{name}")
+            clauses.append(f"{KEYS[name]} = :f_{name}")
             binds[f"f_{name}"] = value
     return " AND ".join(clauses), binds
 

@@ -38,7 +38,6 @@ Head = tuple[int, Any, str, datetime, str]
 # What a withdrawal keeps of its source's latest version: KEPT's columns, in that order
 Kept = tuple[Any, ...]
 _CALCULATED = {c.EmissionCalculated.event_type, c.EmissionRestated.event_type}
-_VERSIONS = {kind: model.schema_version for kind, model in c.EVENTS.by_type.items()}
 _PLACEHOLDER: Kept = ("", "", "", "", date.min, date.min)
 _NO_TOTAL = (None, None, None)
 _NO_LINES = "[]"
@@ -66,10 +65,7 @@ def decode(data: bytes) -> dict[str, Any]:
 def check(kind: str, version: int) -> None:
     """Refuse an event whose type or schema version this code does not know, as the
     models' decoding (EventCatalogue.decode) would."""
-    if kind not in _VERSIONS:
-        raise KeyError(f"unknown event type {kind!r}")
-    if version != _VERSIONS[kind]:
-        raise ValueError(f"{kind} v{version} is not {kind} v{_VERSIONS[kind]}")
+    c.EVENTS.check(kind, version)
 
 
 def head_of(envelope: Mapping[str, Any]) -> Head:
