@@ -48,7 +48,7 @@ async def publish(engine: AsyncEngine, nc: NatsClient, namespace: str, events: i
     for start in range(0, len(drafts), 1000):
         await store.append(drafts[start : start + 1000])
     stop = asyncio.Event()
-    relay = Relay(store, nc.jetstream(), namespace=namespace, service="compute", batch=2000)
+    relay = Relay(store, nc, namespace=namespace, service="compute", batch=2000)
     task = asyncio.create_task(relay.run(stop))
     try:
         await asyncio.wait_for(relay.wait_published(len(drafts)), 600)

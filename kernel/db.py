@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -30,3 +35,17 @@ def create_engine(url: str, *, pool_size: int = 10, name: str | None = None) -> 
         json_deserializer=wire.decode,
         connect_args={"server_settings": server_settings},
     )
+
+
+@asynccontextmanager
+async def driver_connection(engine: AsyncEngine) -> AsyncIterator[Any]:
+    """A pooled connection's asyncpg connection, for a statement that needs none of
+    SQLAlchemy's per-row or per-statement work. A connection that broke is discarded."""
+    pooled = await engine.raw_connection()
+    try:
+        yield pooled.driver_connection
+    except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError):
+        pooled.invalidate()  # a broken connection never goes back to the pool
+        raise
+    finally:
+        pooled.close()

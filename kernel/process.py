@@ -121,7 +121,7 @@ async def _serve(definition: ServiceDefinition, wiring: Wiring, stop: asyncio.Ev
         routes=[*definition.routes(wiring), *_audit(definition, wiring)],
         health=_health(definition, wiring),
     )
-    relay = Relay(wiring.store, wiring.nc.jetstream(), namespace=ns, service=definition.name)
+    relay = Relay(wiring.store, wiring.nc, namespace=ns, service=definition.name)
     workers = [relay.run(stop), *(c.run(stop) for c in definition.consumers(wiring))]
     tasks = [asyncio.create_task(w) for w in workers]
     await micro.start()

@@ -5,13 +5,16 @@ second one waits for it. Each event goes out with `Nats-Msg-Id` = its event id a
 checkpoint moves only after JetStream acknowledged, so a crash between publish and checkpoint
 republishes a few events, which JetStream's duplicate window drops.
 
-A batch is pipelined: every event is sent before any acknowledgement is awaited (one write
-for many, not a round trip each). Order still holds because each event but the first names
-the one before it as the stream's expected last message id: should one be lost or refused
-(a connection dropped mid-batch, then the rest resent from nats-py's reconnect buffer), the
-server refuses every later one too, instead of storing it ahead of the lost one. A batch
-that failed is published again one event at a time (someone else's message in the stream
-breaks the chain too), which cannot reorder either.
+A batch is sent in one go, and only its last event asks for an acknowledgement. Order and
+completeness still hold because each event but the first names the one before it as the
+stream's expected last message id: should one be lost or refused (a connection dropped
+mid-batch, then the rest resent from nats-py's reconnect buffer), the server refuses every
+later one too, the last included, whose refusal (or silence) fails the batch. So the last
+one's acknowledgement vouches for the whole batch: each was stored right after the one
+before. (An acknowledgement per event, each with its future, reply and parsing, was half of
+the relay's CPU, and as much work again for the server.) A batch that failed is published
+again one event at a time, each acknowledged (someone else's message in the stream breaks
+the chain too, as does a replayed duplicate), which cannot reorder either.
 """
 
 from __future__ import annotations
@@ -22,28 +25,25 @@ import logging
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
-from nats.js.api import Header, PubAck, StorageType, StreamConfig
+from nats.js.api import Header, StorageType, StreamConfig
 from nats.js.errors import BadRequestError
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from kernel import wire
 from kernel.aio import wait_any, wait_for_stop
-from kernel.envelope import RecordedEvent
 from kernel.metrics import RELAY_LAG, RELAY_PUBLISHED
 from kernel.naming import events_stream, events_subject
+from kernel.outbox import Outgoing, outgoing_statement, read_outgoing
 from kernel.store import EventStore
 
 log = logging.getLogger(__name__)
 
 DUPLICATE_WINDOW_S = 24 * 3600.0  # longer than any relay outage we tolerate
-# For the acknowledgements of a whole pipelined batch. nats-py 2.16 never resolves an async
-# publish the server refused (its reply handler raises instead), so a refusal ends here too.
+# For the acknowledgement of a batch's last event, once the whole batch is sent.
 ACK_WAIT_S = 5.0
 CHECKPOINT = "relay"
-# An event and its payload as the log stores it (EventStore.read_all_as_stored)
-Stored = tuple[RecordedEvent, str]
 
 
 async def ensure_events_stream(js: JetStreamContext, namespace: str, service: str) -> None:
@@ -66,14 +66,14 @@ class Relay:
     def __init__(
         self,
         store: EventStore,
-        js: JetStreamContext,
+        nc: NatsClient,
         *,
         namespace: str,
         service: str,
         batch: int = 500,
         idle_wait_s: float = 1.0,
     ) -> None:
-        self.store, self.js = store, js
+        self.store, self.nc, self.js = store, nc, nc.jetstream()
         self.namespace, self.service = namespace, service
         self.batch, self.idle_wait_s = batch, idle_wait_s
         self.active = asyncio.Event()
@@ -81,6 +81,7 @@ class Relay:
         self._advanced = asyncio.Condition()
         self._wakeup = asyncio.Event()
         self._lock_key = f"{store.schema}.relay"
+        self._outgoing = outgoing_statement(store.schema)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until `stop` is set; survive database and NATS outages by retrying."""
@@ -130,10 +131,12 @@ class Relay:
             await lock_conn.execute(sa.text("SELECT 1"))
             await lock_conn.commit()
             self._wakeup.clear()
-            events = await self.store.read_all_as_stored(after=position, limit=self.batch)
+            events = await read_outgoing(
+                self.store.engine, self._outgoing, after=position, limit=self.batch
+            )
             await self._publish_batch(events)
             if events:
-                position = events[-1][0].global_position
+                position = events[-1].position
                 await self._save_checkpoint(position)
                 await self._advance(position)
             if len(events) == self.batch:  # more may wait: measure how many
@@ -142,43 +145,36 @@ class Relay:
                 RELAY_LAG.labels(self.service).set(0)
                 await wait_any(self.idle_wait_s, stop, self._wakeup)
 
-    async def _publish_batch(self, events: list[Stored]) -> None:
+    async def _publish_batch(self, events: list[Outgoing]) -> None:
+        if not events:
+            return
         try:
-            await self._pipelined(events)
+            await self._chained(events)
         except Exception as error:  # nothing after the failure was stored: see the docstring
-            log.warning("relay %s: pipelined batch failed (%r), one by one", self.service, error)
-            for event, payload in events:
-                subject, data, headers = self._message(event, payload, None)
-                await self.js.publish(subject, data, headers=headers)
+            log.warning("relay %s: chained batch failed (%r), one by one", self.service, error)
+            for event in events:
+                subject, data, headers = self._message(event, None)
+                await self.js.publish(subject, data, timeout=ACK_WAIT_S, headers=headers)
         RELAY_PUBLISHED.labels(self.service).inc(len(events))
 
-    async def _pipelined(self, events: list[Stored]) -> None:
-        acks: list[asyncio.Future[PubAck]] = []
-        previous: RecordedEvent | None = None
-        try:
-            for event, payload in events:
-                subject, data, headers = self._message(event, payload, previous)
-                acks.append(await self.js.publish_async(subject, data, headers=headers))
-                previous = event
-            await asyncio.wait_for(asyncio.gather(*acks), ACK_WAIT_S)
-        finally:
-            for ack in acks:  # frees nats-py's slot of every ack still awaited
-                ack.cancel()
+    async def _chained(self, events: list[Outgoing]) -> None:
+        previous: str | None = None
+        for event in events[:-1]:
+            subject, data, headers = self._message(event, previous)
+            await self.nc.publish(subject, data, headers=headers)
+            previous = event.event_id
+        subject, data, headers = self._message(events[-1], previous)
+        await self.js.publish(subject, data, timeout=ACK_WAIT_S, headers=headers)
 
-    def _message(
-        self, event: RecordedEvent, payload: str, previous: RecordedEvent | None
-    ) -> tuple[str, bytes, dict[str, str]]:
+    def _message(self, event: Outgoing, previous: str | None) -> tuple[str, bytes, dict[str, str]]:
         headers = {
-            "Nats-Msg-Id": str(event.event_id),
+            "Nats-Msg-Id": event.event_id,
             "Empreinte-Tenant": event.tenant_id,
-            "Empreinte-Position": str(event.global_position),
+            "Empreinte-Position": str(event.position),
         }
         if previous is not None:
-            headers[Header.EXPECTED_LAST_MSG_ID.value] = str(previous.event_id)
-        subject = events_subject(self.namespace, self.service, event.type)
-        # The payload goes out as the log stores it (its canonical JSON): parsing it only to
-        # write it again was a tenth of a busy service's CPU. Consumers read the same values.
-        return subject, wire.encode(event.to_json() | {"payload": wire.as_is(payload)}), headers
+            headers[Header.EXPECTED_LAST_MSG_ID.value] = previous
+        return events_subject(self.namespace, self.service, event.type), event.body, headers
 
     async def _advance(self, position: int) -> None:
         async with self._advanced:

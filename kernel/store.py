@@ -38,6 +38,7 @@ from kernel.appending import (
     recorded_event,
     translated,
 )
+from kernel.db import driver_connection
 from kernel.envelope import (
     NewEvent,
     RecordedEvent,
@@ -114,18 +115,12 @@ class EventStore:
         # straight on a pooled asyncpg connection (its statement cache). An AsyncConnection
         # around it, with its isolation-level switch and per-statement work, cost more client
         # time than the statement itself at batch size 1.
-        pooled = await self.engine.raw_connection()
-        driver: Any = pooled.driver_connection
         args = [params[name] for name in APPEND_ARGS]
-        try:
-            return tuple(await driver.fetchrow(self._append_sql_positional, *args))
-        except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError):
-            pooled.invalidate()  # a broken connection never goes back to the pool
-            raise
-        except asyncpg.PostgresError as error:
-            raise translated(error, error) from error
-        finally:
-            pooled.close()
+        async with driver_connection(self.engine) as driver:
+            try:
+                return tuple(await driver.fetchrow(self._append_sql_positional, *args))
+            except asyncpg.PostgresError as error:
+                raise translated(error, error) from error
 
     async def _at_positions(
         self, positions: list[int], conn: AsyncConnection | None
@@ -168,22 +163,6 @@ class EventStore:
         if tenant_id is not None:
             query = query.where(ev.c.tenant_id == tenant_id)
         return await self._fetch(query.order_by(ev.c.global_position).limit(limit), upcast=upcast)
-
-    async def read_all_as_stored(
-        self, *, after: int, limit: int
-    ) -> list[tuple[RecordedEvent, str]]:
-        """`read_all` without upcasting, each event with its payload's stored JSON text.
-
-        The payload is left unparsed (the event's own is empty): for the relay, which
-        publishes it as it is instead of parsing it and writing it again.
-        """
-        ev = self.tables.events
-        columns = [c if c.name != "payload" else sa.cast(c, sa.Text).label(c.name) for c in ev.c]
-        query = sa.select(*columns).where(ev.c.global_position > after)
-        query = query.order_by(ev.c.global_position).limit(limit)
-        async with self.engine.connect() as conn:
-            rows = await conn.execute(query)
-            return [(self._to_event(row, upcast=False, payload={}), row.payload) for row in rows]
 
     async def iterate(
         self, *, after: int = 0, batch: int = 1000, upcast: bool = True

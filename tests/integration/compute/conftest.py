@@ -88,7 +88,9 @@ async def stack(
     workflow = EmissionWorkflow(
         stores["compute"], models, ["ademe-base-empreinte"], allow_fallback=False, js=js
     )
-    relays = [Relay(stores[s], js, namespace=ns, service=s) for s in ("inventory", "factors")]
+    relays = [
+        Relay(stores[s], nats_client, namespace=ns, service=s) for s in ("inventory", "factors")
+    ]
     tasks = [asyncio.create_task(r.run(stop)) for r in relays]
     for relay in relays:
         await asyncio.wait_for(relay.active.wait(), 10)

@@ -79,7 +79,7 @@ async def relayed(
 ) -> AsyncIterator[EventStore]:
     """The producer's log, relayed to JetStream for the whole test."""
     stop = asyncio.Event()
-    relay = Relay(store, nats_client.jetstream(), namespace=namespace, service=service_name)
+    relay = Relay(store, nats_client, namespace=namespace, service=service_name)
     task = asyncio.create_task(relay.run(stop))
     await asyncio.wait_for(relay.active.wait(), 10)
     yield store

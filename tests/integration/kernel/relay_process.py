@@ -17,7 +17,7 @@ async def main(database_url: str, nats_url: str, namespace: str, schema: str) ->
     client = await nats.connect(nats_url)
     relay = Relay(
         EventStore(engine, schema),
-        client.jetstream(),
+        client,
         namespace=namespace,
         service=schema,
         batch=25,

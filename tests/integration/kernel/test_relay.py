@@ -40,7 +40,7 @@ async def until_checkpoint(relay: Relay, position: int) -> None:
 
 
 def make_relay(store: EventStore, nats_client: NatsClient, namespace: str, service: str) -> Relay:
-    return Relay(store, nats_client.jetstream(), namespace=namespace, service=service, batch=50)
+    return Relay(store, nats_client, namespace=namespace, service=service, batch=50)
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ async def test_a_relay_killed_mid_stream_is_resumed_without_loss_or_duplicates(
         namespace,
         store.schema,
     )
-    probe = Relay(store, nats_client.jetstream(), namespace=namespace, service=store.schema)
+    probe = Relay(store, nats_client, namespace=namespace, service=store.schema)
     async with asyncio.timeout(60):
         for _ in range(100):  # kill it once it is well under way
             await seen.get()

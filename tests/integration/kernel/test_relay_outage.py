@@ -25,7 +25,7 @@ async def test_appends_go_on_while_nats_is_down_and_all_are_published_in_order_a
     url = server.start()
     client = await nats.connect(url, max_reconnect_attempts=-1, reconnect_time_wait=0.1)
     stop = asyncio.Event()
-    relay = Relay(store, client.jetstream(), namespace=namespace, service=service_name)
+    relay = Relay(store, client, namespace=namespace, service=service_name)
     task = asyncio.create_task(relay.run(stop))
     try:
         await store.append(events(20))

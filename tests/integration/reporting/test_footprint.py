@@ -72,8 +72,8 @@ async def running(
         changes.put_nowait(r.FootprintChanged.model_validate_json(msg.data))
 
     watch = await nats_client.subscribe(r.changes_subject(ns, "*"), cb=heard)
-    js, stop = nats_client.jetstream(), asyncio.Event()
-    relay = Relay(compute, js, namespace=ns, service="compute")
+    stop = asyncio.Event()
+    relay = Relay(compute, nats_client, namespace=ns, service="compute")
     tasks = [asyncio.create_task(relay.run(stop))]
     await asyncio.wait_for(relay.active.wait(), 10)
     sub = Subscription(
