@@ -111,6 +111,9 @@ class Suspects:
 
     def runs(self, messages: Sequence[Msg]) -> Iterator[Sequence[Msg]]:
         """`messages` in order, cut so that each suspect is a run of its own."""
+        if not self.sequences:  # the usual case: no need to parse each message's metadata
+            yield messages
+            return
         start = 0
         for i, msg in enumerate(messages):
             if msg.metadata.sequence.stream in self.sequences:

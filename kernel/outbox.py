@@ -19,12 +19,12 @@ from kernel.db import driver_connection
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """An event as the relay sends it: what its headers and subject need, and its body."""
+    """An event as the relay sends it: what its checkpoint, header and subject need, and
+    its body."""
 
     position: int
     event_id: str
     type: str
-    tenant_id: str
     body: bytes
 
 
@@ -40,7 +40,7 @@ _MIN, _MAX = "0001-01-01T00:00:00.000000+00:00", "9999-12-31T23:59:59.999999+00:
 
 
 def outgoing_statement(schema: str) -> str:
-    """Events after $1, at most $2, in position order, as (position, id, type, tenant, body)."""
+    """Events after $1, at most $2, in position order, as (position, id, type, body)."""
     document = f"""json_build_object(
         'event_id', event_id, 'stream_id', stream_id, 'type', type,
         'schema_version', schema_version, 'tenant_id', tenant_id,
@@ -48,7 +48,7 @@ def outgoing_statement(schema: str) -> str:
         'correlation_id', correlation_id, 'actor', actor, 'stream_version', stream_version,
         'recorded_at', {_timestamp("recorded_at")}, 'global_position', global_position,
         'payload', payload, 'prev_hash', encode(prev_hash, 'hex'), 'hash', encode(hash, 'hex'))"""
-    return f"""SELECT global_position, event_id::text, type, tenant_id, {document}::text
+    return f"""SELECT global_position, event_id::text, type, {document}::text
         FROM "{schema}".events WHERE global_position > $1 ORDER BY global_position LIMIT $2"""
 
 
@@ -58,4 +58,4 @@ async def read_outgoing(
     """Up to `limit` events after position `after`, read by `statement` (outgoing_statement)."""
     async with driver_connection(engine) as driver:
         rows = await driver.fetch(statement, after, limit)
-    return [Outgoing(row[0], row[1], row[2], row[3], row[4].encode()) for row in rows]
+    return [Outgoing(row[0], row[1], row[2], row[3].encode()) for row in rows]

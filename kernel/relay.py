@@ -167,11 +167,9 @@ class Relay:
         await self.js.publish(subject, data, timeout=ACK_WAIT_S, headers=headers)
 
     def _message(self, event: Outgoing, previous: str | None) -> tuple[str, bytes, dict[str, str]]:
-        headers = {
-            "Nats-Msg-Id": event.event_id,
-            "Empreinte-Tenant": event.tenant_id,
-            "Empreinte-Position": str(event.position),
-        }
+        # Only what JetStream acts on: every header is stored with the message and parsed by
+        # every consumer (nats-py, in Python), and the body carries the rest.
+        headers = {"Nats-Msg-Id": event.event_id}
         if previous is not None:
             headers[Header.EXPECTED_LAST_MSG_ID.value] = previous
         return events_subject(self.namespace, self.service, event.type), event.body, headers
