@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contracts import inventory as inv
@@ -14,6 +15,7 @@ from kernel.endpoints import CallContext
 from kernel.envelope import RecordedEvent
 from kernel.migrations import upgrade
 from kernel.store import EventStore
+from services.compute.activity_copy import activity_state, record_activities
 from services.compute.domain import ActivityState
 from services.compute.projections import ReadModels
 from services.compute.tables import compute_tables
@@ -49,3 +51,30 @@ async def test_redelivered_and_overtaken_events_keep_the_newest_state(engine: As
     assert newer is not None and (newer.quantity, newer.stream_version) == (5, 2)
     assert await apply(recorded) == newer  # an old event does not undo the correction
     assert await apply(correction) == newer
+
+
+async def test_a_batch_of_recordings_gives_the_states_its_rows_hold(engine: AsyncEngine) -> None:
+    tag = uuid.uuid4().hex[:8]
+    await upgrade(engine, f"inv_{tag}")
+    await upgrade(engine, f"com_{tag}", MIGRATIONS)
+    store, tables = EventStore(engine, f"inv_{tag}"), compute_tables(f"com_{tag}")
+    ids = [uuid.uuid4() for _ in range(3)]
+    recorded = await store.append(
+        [electricity(a, n + 0.5).to_new_event(f"activity-{a}", ACME) for n, a in enumerate(ids)]
+    )
+    recorded[2] = (await store.read_stream(f"activity-{ids[2]}"))[0]
+    attributes = inv.ActivityRecorded(**{**electricity(ids[0], 1).model_dump(),
+                                         "attributes": {"meter": "é-7", "n": 2**40}})  # fmt: skip
+    [with_attributes] = await store.append([attributes.to_new_event("other", ACME)])
+    async with engine.begin() as conn:  # one of them was copied before: a redelivery
+        await record_activities(conn, tables, recorded[1:2])
+    batch = [*recorded, recorded[0], with_attributes]  # and one twice in the same batch
+
+    async with engine.begin() as conn:
+        states = await record_activities(conn, tables, batch)
+        a = tables.activities
+        rows = {r.activity_id: activity_state(r) for r in await conn.execute(sa.select(a))}
+
+    assert [s.activity_id for s in states] == [ids[0], ids[1], ids[2], ids[0], ids[0]]
+    assert states[:4] == [rows[i] for i in (ids[0], ids[1], ids[2], ids[0])]
+    assert states[4] == states[0]  # the second recording of an activity changes nothing
