@@ -99,12 +99,12 @@ def gateway_run(
 
     from gateway.app import create_app
     from kernel.logs import configure_logging
-    from kernel.process import freeze_startup_heap
+    from kernel.process import tune_garbage_collector
 
     settings = _configured()
     configure_logging("gateway", settings.log_level)
     app = create_app(settings)
-    freeze_startup_heap()
+    tune_garbage_collector()
     # uvicorn's loggers (its access log too) go through the JSON lines of every process and
     # follow EMPREINTE_LOG_LEVEL: at WARNING, no line per request.
     uvicorn.run(

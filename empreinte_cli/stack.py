@@ -18,7 +18,7 @@ from infra.embedded import local_endpoints
 from kernel.db import create_engine
 from kernel.logs import configure_logging
 from kernel.migrations import upgrade
-from kernel.process import freeze_startup_heap, run_service, stop_on_signals
+from kernel.process import run_service, stop_on_signals, tune_garbage_collector
 from kernel.settings import Settings
 
 console = Console(stderr=True)
@@ -49,7 +49,7 @@ async def run_stack(settings: Settings) -> None:
         log_level="warning",
     )
     server = _Gateway(config)
-    freeze_startup_heap()
+    tune_garbage_collector()
     gateway = asyncio.create_task(server.serve())
     url = f"http://{settings.gateway_host}:{settings.gateway_port}/graphql"
     console.print(f"[bold green]Empreinte is up.[/] GraphiQL: [link={url}]{url}[/link]")
