@@ -103,6 +103,8 @@ def stored(
 def _parts(
     lines: Sequence[LineFigures], country: str, breakdown: Mapping[str, Any], *, implied: bool
 ) -> list[PartFigures]:
+    if not breakdown and not implied:  # nothing splits a line: every part is implied
+        return []
     whole: dict[str, Shares] = {d: {default_member(d, country): _ALL} for d in (DEVICE, COUNTRY)}
     devices = _shares(breakdown.get("by_device")) or whole[DEVICE]
     clients = _shares(breakdown.get("by_country")) or whole[COUNTRY]
