@@ -258,8 +258,8 @@ async def _after_commit(after: AfterCommit | None, durable: str) -> None:
 
 
 def delivery_count(msg: Msg) -> int:
-    """`msg.metadata.num_delivered`, read from its reply subject alone: building the whole
-    metadata (sequences, timestamp, names) cost more than applying a reporting event."""
+    """`msg.metadata.num_delivered`, read from its reply subject alone: nats-py builds the
+    whole metadata (sequences, timestamp, names), 4% of reporting's CPU, for this one count."""
     # $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<time>.<pending>,
     # or with <domain>.<account hash> after ACK (and a token more at the end)
     tokens = msg.reply.split(".")

@@ -12,7 +12,7 @@ mid-batch, then the rest resent from nats-py's reconnect buffer), the server ref
 later one too, the last included, whose refusal (or silence) fails the batch. So the last
 one's acknowledgement vouches for the whole batch: each was stored right after the one
 before. (An acknowledgement per event, each with its future, reply and parsing, was half of
-the relay's CPU, and as much work again for the server.) A batch that failed is published
+the relay's CPU, besides a reply per event for the server to send.) A batch that failed is published
 again one event at a time, each acknowledged (someone else's message in the stream breaks
 the chain too, as does a replayed duplicate), which cannot reorder either.
 """

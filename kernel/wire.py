@@ -25,15 +25,6 @@ def encode(data: Any, *, sort_keys: bool = False) -> bytes:
         return json.dumps(data, sort_keys=sort_keys, **options).encode()
 
 
-def as_is(text: str) -> Any:
-    """JSON text that `encode` writes into its document as it is, not parsed and written again.
-
-    Only for text known to be JSON (e.g. a payload as the event log stores it); then the
-    document holds nothing orjson cannot write, so `encode` never falls back for it.
-    """
-    return orjson.Fragment(text)
-
-
 def decode(data: bytes | str) -> Any:
     """The value of the JSON document `data`."""
     try:
