@@ -57,9 +57,9 @@ async def record_activities(
 ) -> list[ActivityState]:
     """Copy many ActivityRecorded events in one insert; their states, in event order.
 
-    A new row's state is made from the row as sent (reading every column back cost more
-    than the insert); a redelivered recording inserts nothing and its row is read back, as
-    is an activity recorded twice in the batch.
+    A new row's state is made from the row as sent (building states from every column
+    read back was a third of the copy's CPU); a redelivered recording inserts nothing and
+    its row is read back, as is an activity recorded twice in the batch.
     """
     if not recordings:
         return []
