@@ -35,7 +35,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy kernel contracts services gateway infra empreinte_cli
+	$(BIN)/mypy kernel contracts services gateway infra empreinte_cli bench
 	$(BIN)/lint-imports
 
 fmt: $(STAMP)

@@ -26,7 +26,7 @@ def _kg(value: float) -> c.Kg:
 
 
 def _line(value: float, scope: int, component: str, category: int | None) -> c.EmissionLine:
-    return c.EmissionLine(component=component, scope=scope, category=category,  # type: ignore[arg-type]
+    return c.EmissionLine(component=component, scope=scope, category=category,
                           kg=_kg(value), factor=_REF, quantity=value * 10, unit="kWh")  # fmt: skip
 
 
@@ -61,7 +61,7 @@ def _emission(i: int, source: c.Source, value: float) -> c.Emission:
 
 def _source(kind: str) -> c.Source:
     sha = "ab" * 32 if kind == "request_log" else None
-    return c.Source(kind=kind, id=uuid.uuid4(), event_id=uuid.uuid4(), stream_version=1,  # type: ignore[arg-type]
+    return c.Source(kind=kind, id=uuid.uuid4(), event_id=uuid.uuid4(), stream_version=1,
                     sha256=sha)  # fmt: skip
 
 

@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import secrets
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +100,7 @@ async def floor_rate(engine: AsyncEngine, events: int) -> float:
             name, copy = f'"reporting"."{table.name}"', '"reporting".floor_copy'
             await conn.execute(sa.text(f"CREATE TABLE {copy} (LIKE {name} INCLUDING ALL)"))
             insert = sa.text(f"INSERT INTO {copy} SELECT * FROM {name}")
-            seconds += await timed(lambda insert=insert: conn.execute(insert))
+            seconds += await timed(partial(conn.execute, insert))
             await conn.execute(sa.text(f"DROP TABLE {copy}"))
     return rate(events, seconds)
 
