@@ -11,10 +11,7 @@ differs, not the values; tests/integration/kernel/test_outbox.py holds the two e
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from kernel.db import driver_connection
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +49,8 @@ def outgoing_statement(schema: str) -> str:
         FROM "{schema}".events WHERE global_position > $1 ORDER BY global_position LIMIT $2"""
 
 
-async def read_outgoing(
-    engine: AsyncEngine, statement: str, *, after: int, limit: int
-) -> list[Outgoing]:
-    """Up to `limit` events after position `after`, read by `statement` (outgoing_statement)."""
-    async with driver_connection(engine) as driver:
-        rows = await driver.fetch(statement, after, limit)
+async def read_outgoing(driver: Any, statement: str, *, after: int, limit: int) -> list[Outgoing]:
+    """Up to `limit` events after position `after`, read by `statement` (outgoing_statement)
+    on `driver`, an asyncpg connection (db.driver_connection)."""
+    rows = await driver.fetch(statement, after, limit)
     return [Outgoing(row[0], row[1], row[2], row[3].encode()) for row in rows]

@@ -4,9 +4,15 @@ from datetime import UTC, datetime, timedelta, timezone
 from uuid import uuid4
 
 from kernel import wire
+from kernel.db import driver_connection
 from kernel.envelope import NewEvent
-from kernel.outbox import outgoing_statement, read_outgoing
+from kernel.outbox import Outgoing, outgoing_statement, read_outgoing
 from kernel.store import EventStore
+
+
+async def _read(store: EventStore, statement: str, *, after: int, limit: int) -> list[Outgoing]:
+    async with driver_connection(store.engine) as driver:
+        return await read_outgoing(driver, statement, after=after, limit=limit)
 
 
 def assorted() -> list[NewEvent]:
@@ -49,7 +55,7 @@ async def test_each_event_goes_out_as_the_document_its_recorded_event_writes(
     recorded = await store.append(assorted())
     statement = outgoing_statement(store.schema)
 
-    outgoing = await read_outgoing(store.engine, statement, after=0, limit=10)
+    outgoing = await _read(store, statement, after=0, limit=10)
 
     assert [o.position for o in outgoing] == [e.global_position for e in recorded]
     for sent, event in zip(outgoing, recorded, strict=True):
@@ -64,7 +70,7 @@ async def test_reads_resume_after_a_position_and_stop_at_the_limit(store: EventS
     await store.append([NewEvent(f"s-{i}", "Counted", {"i": i}, "acme") for i in range(7)])
     statement = outgoing_statement(store.schema)
 
-    page = await read_outgoing(store.engine, statement, after=2, limit=3)
+    page = await _read(store, statement, after=2, limit=3)
 
     assert [o.position for o in page] == [3, 4, 5]
-    assert await read_outgoing(store.engine, statement, after=7, limit=3) == []
+    assert await _read(store, statement, after=7, limit=3) == []
