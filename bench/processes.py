@@ -24,7 +24,7 @@ from nats.aio.client import Client as NatsClient
 from sqlalchemy.engine import make_url
 
 from contracts.services import SERVICES
-from empreinte_cli.probe import answers, catalogue_in_compute
+from empreinte_cli.probe import until, until_ready
 from infra.process import free_port, log_tail, spawn, stop_process
 from kernel.namespaces import delete_namespace_streams
 from kernel.process import connect_nats
@@ -121,18 +121,8 @@ class Processes:
 
 async def ready(processes: Processes, nc: NatsClient, http: httpx.AsyncClient) -> None:
     """Every service answers its health, the gateway its /healthz, compute has the factors."""
-    ns = processes.settings.namespace
-    for service in SERVICES:
-        while not await answers(nc, ns, service):
-            processes.check_alive()
-            await asyncio.sleep(0.1)  # still starting: nothing to await
-    while not await gateway_up(http):
-        processes.check_alive()
-        await asyncio.sleep(0.1)  # uvicorn still starting: nothing to await
-    while True:
-        if await catalogue_in_compute(nc, ns):
-            return
-        await asyncio.sleep(0.2)  # no event says "compute caught up": ask again
+    await until(lambda: gateway_up(http), 0.1, processes.check_alive)
+    await until_ready(nc, processes.settings.namespace, between=processes.check_alive)
 
 
 async def gateway_up(http: httpx.AsyncClient) -> bool:

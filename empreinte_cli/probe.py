@@ -56,16 +56,21 @@ async def catalogue_in_compute(nc: NatsClient, namespace: str) -> bool:
     return published >= head and info.num_pending == 0 and info.num_ack_pending == 0
 
 
-async def until_ready(nc: NatsClient, namespace: str, *, poll: float = 0.1) -> None:
+async def until_ready(
+    nc: NatsClient, namespace: str, *, poll: float = 0.1, between: Callable[[], None] = lambda: None
+) -> None:
     """Wait until every service answers and compute has the factor catalogue (no event says
-    either: ask again every `poll` seconds)."""
+    either: ask again every `poll` seconds, calling `between` before each new try, e.g. to
+    raise if a process died)."""
     for service in SERVICES:
-        await _until(functools.partial(answers, nc, namespace, service), poll)
-    await _until(lambda: catalogue_in_compute(nc, namespace), poll)
+        await until(functools.partial(answers, nc, namespace, service), poll, between)
+    await until(lambda: catalogue_in_compute(nc, namespace), poll, between)
 
 
-async def _until(check: Callable[[], Awaitable[bool]], poll: float) -> None:
-    while True:
-        if await check():
-            return
+async def until(
+    check: Callable[[], Awaitable[bool]], poll: float, between: Callable[[], None] = lambda: None
+) -> None:
+    """Return once `check()` is true, asked every `poll` seconds, `between()` before each try."""
+    while not await check():
+        between()
         await asyncio.sleep(poll)  # a service starting or catching up sends no event: ask again
