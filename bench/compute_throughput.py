@@ -32,7 +32,7 @@ from contracts import inventory as inv
 from kernel.client import ServiceClient
 from kernel.endpoints import CallContext
 from kernel.naming import events_stream, events_subject
-from kernel.process import connect_nats, run_service
+from kernel.process import connect_nats, run_service, tune_garbage_collector
 from kernel.settings import Settings
 from services.compute.main import service as compute_service
 from services.factors.main import definition as factors
@@ -190,6 +190,7 @@ if __name__ == "__main__":
         "--modes", default=",".join(MODES), help=f"which of {', '.join(MODES)}, in order"
     )
     args = parser.parse_args()
+    tune_garbage_collector()  # as every service process does (kernel.process.run)
     modes = args.modes.split(",")
     if unknown := set(modes) - set(MODES):
         parser.error(f"--modes: unknown {', '.join(sorted(unknown))}")

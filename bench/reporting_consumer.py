@@ -32,6 +32,7 @@ from bench.current_follow import MIGRATIONS, SCHEMA, recorded
 from kernel.db import create_engine
 from kernel.envelope import RecordedEvent
 from kernel.migrations import upgrade
+from kernel.process import tune_garbage_collector
 from kernel.settings import Settings
 from services.reporting.handlers import Reporting
 from services.reporting.projections import EmissionVersions
@@ -124,6 +125,7 @@ if __name__ == "__main__":
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_EVENTS} events")
     args = parser.parse_args()
+    tune_garbage_collector()  # as every service process does (kernel.process.run)
     sizes = [int(s) for s in args.sizes.split(",")]
     results = asyncio.run(main(QUICK_EVENTS if args.quick else args.events, sizes))
     show(results)
