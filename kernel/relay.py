@@ -102,10 +102,12 @@ class Relay:
             if not await self._acquire(lock_conn, stop):
                 return
             try:
-                await self._listen(lock_conn)
+                # The lock's own asyncpg connection: it listens, reads and checkpoints (_pump)
+                session: Any = (await lock_conn.get_raw_connection()).driver_connection
+                await self._listen(session)
                 await ensure_events_stream(self.js, self.namespace, self.service)
                 self.active.set()
-                await self._pump(stop, lock_conn)
+                await self._pump(stop, session)
             finally:
                 self.active.clear()
                 with contextlib.suppress(Exception):
@@ -122,19 +124,17 @@ class Relay:
             await wait_for_stop(stop, self.idle_wait_s)
         return False
 
-    async def _listen(self, conn: AsyncConnection) -> None:
-        raw = await conn.get_raw_connection()
+    async def _listen(self, session: Any) -> None:
         channel = self.store.tables.notify_channel
-        await raw.driver_connection.add_listener(channel, lambda *_: self._wakeup.set())  # type: ignore[union-attr]
+        await session.add_listener(channel, lambda *_: self._wakeup.set())
 
-    async def _pump(self, stop: asyncio.Event, lock_conn: AsyncConnection) -> None:
+    async def _pump(self, stop: asyncio.Event, session: Any) -> None:
         position = await self.checkpoint()
         # The lock lives as long as its session: a dead connection means another relay may
         # already be active, so this one must stop before it publishes (run() then waits for
         # the lock). So every batch is read through the lock's own connection, and its
         # checkpoint saved there: in autocommit, a round trip each (with a pooled connection
         # and SQLAlchemy's transactions, a liveness probe, the read and the save took seven).
-        session: Any = (await lock_conn.get_raw_connection()).driver_connection
         while not stop.is_set():
             self._wakeup.clear()
             events = await read_outgoing(session, self._outgoing, after=position, limit=self.batch)
