@@ -31,6 +31,12 @@ async def upgrade(engine: AsyncEngine, schema: str, versions: Path | None = None
 
 
 def _upgrade_sync(connection: sa.Connection, schema: str, versions: Path | None) -> None:
+    command.upgrade(alembic_config(connection, schema, versions), "heads")
+
+
+def alembic_config(connection: sa.Connection, schema: str, versions: Path | None) -> Config:
+    """Alembic on the kernel's revisions and `versions`' own, in `schema`, over `connection`
+    (what `upgrade` runs; tests going down and back up a revision use it too)."""
     config = Config()
     config.set_main_option("script_location", str(_KERNEL_ALEMBIC))
     locations = [str(_KERNEL_ALEMBIC / "versions")] + ([str(versions)] if versions else [])
@@ -38,7 +44,7 @@ def _upgrade_sync(connection: sa.Connection, schema: str, versions: Path | None)
     config.set_main_option("path_separator", "space")
     config.attributes["connection"] = connection
     config.attributes["schema"] = schema
-    command.upgrade(config, "heads")
+    return config
 
 
 def run_env() -> None:

@@ -24,7 +24,7 @@ from kernel.endpoints import CallContext
 from kernel.envelope import NewEvent, RecordedEvent
 from kernel.events import DomainEvent
 from kernel.store import EventStore
-from services.compute.current_emissions import project
+from services.compute.current_emissions import project, status_of, statuses_query
 from services.compute.domain import ActivityState, EmissionStatus, decide
 from services.compute.outcomes import outcome_for
 from services.compute.projections import ReadModels
@@ -114,7 +114,6 @@ async def emission_statuses(
     found: dict[UUID, EmissionStatus | None] = dict.fromkeys(ids)
     # One array parameter, however many sources (a release may restate thousands).
     wanted = sa.bindparam("ids", ids, type_=ARRAY(e.c.source_id.type))
-    for row in await conn.execute(sa.select(e).where(e.c.source_id == sa.any_(wanted))):
-        emission = c.Emission.model_validate(row.emission) if row.emission else None
-        found[row.source_id] = EmissionStatus(row.status, emission, row.reason, row.version)
+    for row in await conn.execute(statuses_query(e).where(e.c.source_id == sa.any_(wanted))):
+        found[row.source_id] = status_of(row)
     return found

@@ -11,11 +11,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from contracts import compute as c
 from contracts import factors as f
 from contracts.factors import FactorValues, FactorView
 from kernel.envelope import RecordedEvent
 from services.compute.activity_copy import activity_row, activity_state
+from services.compute.current_emissions import status_of, statuses_query
 from services.compute.domain import ActivityState, EmissionStatus
 from services.compute.factor_cache import FactorCandidates
 from services.compute.tables import ComputeTables
@@ -203,11 +203,9 @@ class ReadModels:
         self, conn: AsyncConnection, source_id: UUID
     ) -> EmissionStatus | None:
         e = self.t.emissions
-        row = (await conn.execute(sa.select(e).where(e.c.source_id == source_id))).first()
-        if row is None:
-            return None
-        emission = c.Emission.model_validate(row.emission) if row.emission else None
-        return EmissionStatus(row.status, emission, row.reason, row.version)
+        query = statuses_query(e).where(e.c.source_id == source_id)
+        row = (await conn.execute(query)).first()
+        return None if row is None else status_of(row)
 
 
 def _kinds(kind: str | None) -> set[str]:

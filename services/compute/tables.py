@@ -86,10 +86,12 @@ def _emissions(md: sa.MetaData) -> sa.Table:
         sa.Column("tenant_id", sa.Text, nullable=False),
         sa.Column("activity_kind", sa.Text, nullable=False),
         sa.Column("status", sa.Text, nullable=False),
-        sa.Column("emission", JSONB),
         sa.Column("reason", sa.Text),
         sa.Column("country", sa.Text, nullable=False),
         sa.Column("version", sa.Integer, nullable=False),
+        # the global position of the event at `version`: a calculated emission is read from
+        # it (compute_0006), not stored again
+        sa.Column("position", sa.BigInteger, nullable=False),
         sa.Index("emissions_status_idx", "tenant_id", "status", "source_id"),
     )
 

@@ -1,4 +1,5 @@
-"""The current-emissions table holds what the events say, whatever the batch holds."""
+"""The current-emissions table holds what the events say, whatever the batch holds, and
+reads a calculated emission back from its event as it was written."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from kernel.endpoints import CallContext
 from kernel.events import DomainEvent
 from kernel.migrations import upgrade
 from kernel.store import EventStore
-from services.compute.current_emissions import project
+from services.compute.current_emissions import project, status_of, statuses_query
+from services.compute.domain import EmissionStatus
 from services.compute.tables import compute_tables
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "services" / "compute" / "migrations"
@@ -62,14 +64,19 @@ async def test_a_batch_projects_each_sources_last_event(engine: AsyncEngine) -> 
         recorded = await store.append(new, conn=conn)
         await project(conn, table, zip([e for _, e in changes], recorded, strict=True))
         rows = {r.source_id: r for r in await conn.execute(sa.select(table))}
+        statuses = {r.source_id: status_of(r) for r in await conn.execute(statuses_query(table))}
 
-    assert set(rows) == {*calculated, twice, unresolved}
-    for (source, _), event in zip(changes[: len(calculated)], recorded, strict=False):
-        row = rows[source]
-        assert row.emission == event.payload["emission"]  # the very document, every float
-        assert (row.status, row.tenant_id, row.version, row.country) == (
-            "calculated", "acme", 1, "FRA",
+    assert set(rows) == set(statuses) == {*calculated, twice, unresolved}
+    for (source, made), event in zip(changes[: len(calculated)], recorded, strict=False):
+        row, status = rows[source], statuses[source]
+        assert (row.status, row.tenant_id, row.version, row.country, row.position) == (
+            "calculated", "acme", 1, "FRA", event.global_position,
         )  # fmt: skip
-    assert (rows[twice].status, rows[twice].emission, rows[twice].version) == ("withdrawn", None, 2)
+        assert isinstance(made, c.EmissionCalculated) and status.emission == made.emission
+        assert status.emission.model_dump(mode="json") == event.payload["emission"]  # every float
+    assert (rows[twice].status, rows[twice].version) == ("withdrawn", 2)
+    assert rows[twice].position == recorded[-1].global_position
+    assert statuses[twice] == EmissionStatus("withdrawn", None, None, 2)
     assert (rows[unresolved].status, rows[unresolved].reason) == ("unresolved", "none")
-    assert (rows[unresolved].activity_kind, rows[unresolved].emission) == ("fuel", None)
+    assert rows[unresolved].activity_kind == "fuel"
+    assert statuses[unresolved] == EmissionStatus("unresolved", None, "none", 1)

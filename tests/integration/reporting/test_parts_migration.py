@@ -5,30 +5,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-import kernel
+from kernel import migrations
 from services.reporting.tables import reporting_tables
 from tests.integration.reporting.test_footprint import MIGRATIONS
 from tests.unit.reporting.test_parts import request_log
 
-KERNEL_ALEMBIC = Path(kernel.__file__).parent / "alembic"
-
 
 def alembic_config(connection: sa.Connection, schema: str) -> Config:
     """Alembic on reporting's revisions in `schema`, over `connection`."""
-    config = Config()
-    config.set_main_option("script_location", str(KERNEL_ALEMBIC))
-    config.set_main_option("version_locations", f"{KERNEL_ALEMBIC / 'versions'} {MIGRATIONS}")
-    config.set_main_option("path_separator", "space")
-    config.attributes["connection"] = connection
-    config.attributes["schema"] = schema
-    return config
+    return migrations.alembic_config(connection, schema, MIGRATIONS)
 
 
 def _upgrade_to(connection: sa.Connection, schema: str, revision: str) -> None:
