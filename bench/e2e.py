@@ -8,10 +8,13 @@ pace, whatever the answers' delay, at most MAX_IN_FLIGHT at once) and listens to
 change notices (what the `footprintChanged` subscription relays), so the visibility latency
 is from the mutation's answer to the notice that the dashboard shows the activity.
 
-Per stage: accepted rate, visibility p50/p95/p99, consumer lag (JetStream num_pending +
-num_ack_pending), CPU per process, load average. Then PostgreSQL bytes per million events
-and the projection rebuild rate (`services.reporting.rebuild`, what `empreinte reporting
-rebuild` runs). Ratios are to the goals. Writes bench/results/e2e.json (e2e-quick.json).
+Per stage: accepted rate, visible rate (activities announced per second, from the stage's
+first request to its last activity's notice: below the accepted rate when the pipeline falls
+behind, however many the gateway accepts), visibility p50/p95/p99, consumer lag (JetStream
+num_pending + num_ack_pending), CPU per process, load average. Then PostgreSQL bytes per
+million events and the projection rebuild rate (`services.reporting.rebuild`, what
+`empreinte reporting rebuild` runs). Ratios are to the goals. Writes bench/results/e2e.json
+(e2e-quick.json).
 Run: `python -m bench.e2e [--quick | --stages RATE:BATCH:SECONDS,...]`.
 """
 
@@ -60,6 +63,7 @@ async def run_stage(
     at_end_of_sending = await consumer_lag(nc, ns)
     unseen = await wait_visible(seen, sent.ids, within=stage.seconds * 3 + 60)
     drained = time.perf_counter() - sent.last_answer
+    last_seen = seen.last_seen(sent.ids)
     sampling.cancel()
     latencies = np.array(seen.latencies(sent.ids)) * 1000
     await processes.name_backends()
@@ -74,6 +78,7 @@ async def run_stage(
         "seconds": stage.seconds,
         "accepted": len(sent.ids),
         "accepted_per_s": rate(len(sent.ids), sent.last_answer - started),
+        "visible_per_s": rate(len(sent.ids) - unseen, last_seen - started) if last_seen else 0.0,
         "errors": dict(sent.errors),
         "visible_ms": _percentiles(latencies),
         "unseen_after_wait": unseen,
@@ -166,11 +171,14 @@ async def measure(processes: Processes, stages: list[Stage]) -> dict[str, Any]:
 
 
 def ratios(results: dict[str, Any]) -> dict[str, float | None]:
-    """The figures against the goals (>= 1 meets a rate goal, <= 1 a latency goal)."""
+    """The figures against the goals (>= 1 meets a rate goal, <= 1 a latency goal). The rate
+    sustained is the visible one where the pipeline fell behind the gateway."""
     stages = {s["target_per_s"]: s for s in results["stages"]}
     at_500 = stages.get(500, {}).get("visible_ms", {}).get("p95")
+    kept = max(min(s["accepted_per_s"], s["visible_per_s"]) for s in stages.values())
     return {
         "accepted_per_s_to_2000": max(s["accepted_per_s"] for s in stages.values()) / GOAL_RATE,
+        "sustained_per_s_to_2000": kept / GOAL_RATE,
         "p95_visible_at_500_to_500ms": at_500 / GOAL_P95_MS if at_500 is not None else None,
         "rebuild_to_50000_per_s": results["rebuild"]["ratio_to_goal"],
     }
@@ -212,6 +220,7 @@ def stage_line(s: dict[str, Any]) -> str:
     return (
         f"{s['target_per_s']:>5}/s (batch {s['batch_per_request']}): accepted "
         f"{s['accepted_per_s']:.0f}/s ({s['accepted_per_s'] / s['target_per_s']:.2f}x target), "
+        f"visible {s['visible_per_s']:.0f}/s, "
         f"visible p50/p95/p99 {v.get('p50', 0):.0f}/{v.get('p95', 0):.0f}/{v.get('p99', 0):.0f}"
         f" ms (not yet visible after the wait: {s['unseen_after_wait']}), "
         f"lag max {s['lag_max']}, errors {s['errors']}, load {s['loadavg_1m']}, "

@@ -53,6 +53,10 @@ class Visibility:
         """Seconds from answer to notice (negative: announced before the answer arrived)."""
         return [self.seen[i] - self.answered[i] for i in ids if i in self.seen]
 
+    def last_seen(self, ids: list[str]) -> float | None:
+        """When the last of `ids` to be announced was (None: none was)."""
+        return max((self.seen[i] for i in ids if i in self.seen), default=None)
+
 
 @dataclass
 class Sent:

@@ -17,9 +17,15 @@ async def test_the_end_to_end_bench_runs_in_quick_mode(
         assert stage["errors"] == {}
         assert stage["accepted"] == stage["target_per_s"] * stage["seconds"]
         assert stage["unseen_after_wait"] == 0
+        assert stage["visible_per_s"] > 0
         assert 0 < stage["visible_ms"]["p50"] <= stage["visible_ms"]["p99"]
         assert set(stage["lag_at_end_of_sending"]) == {"compute_inventory", "reporting_compute"}
     recorded = sum(s["accepted"] for s in stages)
     assert results["storage"]["by_service"]["inventory"]["events"] >= recorded
     assert results["rebuild"]["events"] >= recorded  # one emission at least per activity
     assert results["ratios"]["rebuild_to_50000_per_s"] > 0
+    assert (
+        0
+        < results["ratios"]["sustained_per_s_to_2000"]
+        <= (results["ratios"]["accepted_per_s_to_2000"])
+    )
