@@ -21,6 +21,8 @@ from nats.aio.subscription import Subscription
 from nats.js.api import DEFAULT_PREFIX, AckPolicy, ConsumerConfig, DeliverPolicy, Header
 from nats.js.errors import NotFoundError
 
+from kernel.consumer import stream_sequence
+
 WAIT = 5.0  # seconds a batch may take before the stream counts as not answering
 
 
@@ -67,12 +69,12 @@ class StreamBatches:
         batch, self.batch = self.batch, []
         if not batch:
             raise RuntimeError("compute's stream ended before its last sequence")
-        if batch[-1].metadata.sequence.stream < self.last:
+        if stream_sequence(batch[-1]) < self.last:
             self.done = asyncio.get_running_loop().create_future()
             await self._ask()
             return batch
         self.finished = True
-        return [m for m in batch if m.metadata.sequence.stream <= self.last]
+        return [m for m in batch if stream_sequence(m) <= self.last]
 
     async def _ask(self) -> None:
         assert self.sub is not None
