@@ -9,6 +9,11 @@ If anything in the batch fails, the transaction rolls back whole and the batch's
 applied one per transaction, so a failure stays the failing message's own: it is retried
 with backoff and, after `max_attempts`, goes to the dead-letter stream with the error text,
 while the others are applied once. An outage never dead-letters.
+
+A handler that already changes nothing for an event it applied before (a projection keyed
+on the event's position, like reporting's) may go without markers (`markers=False`): it is
+handed every event delivered, redeliveries included. A marker per event, kept forever, would
+only repeat what its own rows say, at the cost of a row written and logged per event.
 """
 
 from __future__ import annotations
@@ -61,7 +66,9 @@ class Subscription:
 class Consumer:
     """Runs `handler` for every event on `subscription`, writing into `schema`.
 
-    `handler` is per event, or `Batched` to be given each transaction's fresh events at once.
+    `handler` is per event, or `Batched` to be given each transaction's fresh events at once;
+    with `markers=False`, the handler is given every event delivered and must itself make a
+    redelivered one change nothing (see the module's docstring).
     """
 
     def __init__(
@@ -79,6 +86,7 @@ class Consumer:
         batch: int = 100,
         idle_wait_s: float = 1.0,
         one_per_transaction: bool = False,  # only to measure what batching saves (bench/)
+        markers: bool = True,
     ) -> None:
         # pull requests go out on the client itself (kernel/pulling.py)
         self.engine, self.nc, self.js = engine, nc, nc.jetstream()
@@ -87,7 +95,7 @@ class Consumer:
         self.namespace, self.upcasters = namespace, upcasters or Upcasters()
         self.max_attempts, self.backoff_s, self.batch = max_attempts, backoff_s, batch
         self.together = not one_per_transaction
-        self.idle_wait_s = idle_wait_s
+        self.idle_wait_s, self.markers = idle_wait_s, markers
         self.suspects = Suspects()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -191,11 +199,13 @@ class Consumer:
         await _after_commit(after, self.subscription.durable)
 
     async def _apply_all(self, events: Sequence[RecordedEvent]) -> AfterCommit | None:
-        """Markers, then the handler for the fresh events, committed together."""
+        """Markers (unless none are kept), then the handler for the fresh events, committed
+        together."""
         async with self.engine.begin() as conn:
-            new = await mark_processed(conn, self.processed, self.subscription.durable, events)
-            fresh = fresh_events(events, new)
-            return await self.apply_events(fresh, conn) if fresh else None
+            if self.markers:
+                new = await mark_processed(conn, self.processed, self.subscription.durable, events)
+                events = fresh_events(events, new)
+            return await self.apply_events(events, conn) if events else None
 
     async def _failed(self, msg: Msg, attempt: int, error: Exception) -> None:
         if is_outage(error):

@@ -43,6 +43,7 @@ def consumers(wiring: Wiring) -> list[Consumer]:
             handler,
             namespace=ns,
             batch=wiring.settings.consumer_batch,
+            markers=False,  # versions are keyed on their compute position (projections.py)
         )
     ]
 

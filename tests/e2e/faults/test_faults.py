@@ -120,19 +120,21 @@ async def dead_letters(nc: NatsClient, namespace: str) -> int:
 
 
 async def replay_duplicates(stack: ProcessStack, nc: NatsClient) -> None:
-    """Publish some inventory events again, newest first, under new message ids."""
+    """Publish some inventory events (compute's input) and compute events (reporting's) again,
+    newest first, under new message ids."""
     assert stack.postgres
     engine = create_engine(stack.postgres.url, pool_size=1)
-    events = await EventStore(engine, "inventory").read_all(limit=20)
-    await engine.dispose()
     js = nc.jetstream()
-    for event in reversed(events):
-        subject = events_subject(stack.namespace, "inventory", event.type)
-        await js.publish(
-            subject,
-            json.dumps(event.to_json()).encode(),
-            headers={"Nats-Msg-Id": f"replayed-{event.event_id}"},
-        )
+    for service in ("inventory", "compute"):
+        events = await EventStore(engine, service).read_all(limit=20)
+        for event in reversed(events):
+            subject = events_subject(stack.namespace, service, event.type)
+            await js.publish(
+                subject,
+                json.dumps(event.to_json()).encode(),
+                headers={"Nats-Msg-Id": f"replayed-{event.event_id}"},
+            )
+    await engine.dispose()
 
 
 async def check_invariants(

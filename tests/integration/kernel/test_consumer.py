@@ -15,7 +15,7 @@ from tests.integration.kernel.conftest import Tally
 
 def make_consumer(
     engine: AsyncEngine, tally: Tally, nats_client: NatsClient, namespace: str, service: str,
-    *, batched: bool = False, idle_wait_s: float = 1.0,
+    *, batched: bool = False, idle_wait_s: float = 1.0, markers: bool = True,
 ) -> Consumer:  # fmt: skip
     subscription = Subscription(
         durable=f"{service}_tally",
@@ -26,6 +26,7 @@ def make_consumer(
     return Consumer(
         engine, tally.schema, nats_client, subscription, handler,
         namespace=namespace, max_attempts=3, backoff_s=(0.05,), idle_wait_s=idle_wait_s,
+        markers=markers,
     )  # fmt: skip
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import sqlalchemy as sa
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from kernel.consumer import Consumer
 from kernel.envelope import RecordedEvent
 from kernel.naming import dead_letter_subject, events_subject
+from kernel.schema import log_tables
 from kernel.store import EventStore
 from tests.integration.kernel.conftest import Tally
 from tests.integration.kernel.test_consumer import (
@@ -124,6 +126,32 @@ async def test_a_batch_redelivered_after_part_of_it_committed_applies_only_the_r
 
     assert tally.batches == [[2, 4, 5]]
     assert await tally.read(engine) == (5, 15)
+
+
+async def test_without_markers_a_redelivered_event_reaches_the_handler_again(
+    engine: AsyncEngine, relayed: EventStore, tally: Tally, nats_client: NatsClient,
+    namespace: str, service_name: str,
+) -> None:  # fmt: skip
+    # for handlers idempotent by themselves; Tally is not, so the second application shows
+    await relayed.append([counted(i) for i in range(1, 6)])
+    consumer = make_consumer(
+        engine, tally, nats_client, namespace, service_name, batched=True, markers=False
+    )
+    first = await fetch_all(nats_client, consumer, 5)
+    for msg in (first[0], first[2]):  # committed, then the process died before any ack
+        await consumer._apply(RecordedEvent.from_json(json.loads(msg.data)))
+    for msg in first:
+        await msg.nak()
+    tally.batches.clear()
+
+    await consumer.handle_batch(await fetch_all(nats_client, consumer, 5))
+    await wait_until_acked(nats_client, consumer)
+
+    assert tally.batches == [[1, 2, 3, 4, 5]]
+    assert await tally.read(engine) == (7, 15 + 1 + 3)
+    processed = log_tables(tally.schema).processed
+    async with engine.connect() as conn:
+        assert await conn.scalar(sa.select(sa.func.count()).select_from(processed)) == 0
 
 
 async def test_two_replicas_on_one_durable_apply_nothing_twice(
