@@ -7,10 +7,19 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
+import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from kernel import wire
+
+# Every statement after this one in the transaction is planned for its parameters each time.
+# asyncpg runs statements prepared, and after five runs PostgreSQL may keep a generic plan,
+# costed once, when a table was near empty (a sequential scan, then): on a table that has
+# grown since, and with no statistics to invalidate it (autovacuum off), a lookup of a
+# batch's keys scanned the whole table each time (compute's emission statuses, reporting's
+# current tables). Transaction-scoped, so other transactions keep their cached plans.
+CUSTOM_PLANS = sa.text("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
 def async_url(url: str) -> str:

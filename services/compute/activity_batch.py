@@ -14,8 +14,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
 
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts import compute as c
@@ -24,7 +22,7 @@ from kernel.endpoints import CallContext
 from kernel.envelope import NewEvent, RecordedEvent
 from kernel.events import DomainEvent
 from kernel.store import EventStore
-from services.compute.current_emissions import project, status_of, statuses_query
+from services.compute.current_emissions import project, read_statuses
 from services.compute.domain import ActivityState, EmissionStatus, decide
 from services.compute.outcomes import outcome_for
 from services.compute.projections import ReadModels
@@ -110,10 +108,7 @@ async def emission_statuses(
     conn: AsyncConnection, models: ReadModels, source_ids: Iterable[UUID]
 ) -> dict[UUID, EmissionStatus | None]:
     """`ReadModels.emission_status` of many sources in one query (None: no emission yet)."""
-    e, ids = models.t.emissions, list(source_ids)
-    found: dict[UUID, EmissionStatus | None] = dict.fromkeys(ids)
     # One array parameter, however many sources (a release may restate thousands).
-    wanted = sa.bindparam("ids", ids, type_=ARRAY(e.c.source_id.type))
-    for row in await conn.execute(statuses_query(e).where(e.c.source_id == sa.any_(wanted))):
-        found[row.source_id] = status_of(row)
-    return found
+    ids = list(source_ids)
+    found: dict[UUID, EmissionStatus | None] = dict.fromkeys(ids)
+    return found | await read_statuses(conn, models.t.emissions, ids)

@@ -15,7 +15,7 @@ from contracts import factors as f
 from contracts.factors import FactorValues, FactorView
 from kernel.envelope import RecordedEvent
 from services.compute.activity_copy import activity_row, activity_state
-from services.compute.current_emissions import status_of, statuses_query
+from services.compute.current_emissions import read_statuses
 from services.compute.domain import ActivityState, EmissionStatus
 from services.compute.factor_cache import FactorCandidates
 from services.compute.tables import ComputeTables
@@ -202,10 +202,7 @@ class ReadModels:
     async def emission_status(
         self, conn: AsyncConnection, source_id: UUID
     ) -> EmissionStatus | None:
-        e = self.t.emissions
-        query = statuses_query(e).where(e.c.source_id == source_id)
-        row = (await conn.execute(query)).first()
-        return None if row is None else status_of(row)
+        return (await read_statuses(conn, self.t.emissions, [source_id])).get(source_id)
 
 
 def _kinds(kind: str | None) -> set[str]:

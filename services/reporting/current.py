@@ -24,6 +24,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from kernel.db import CUSTOM_PLANS
 from services.reporting.parts import COUNTRY, DEVICE, UNSPECIFIED
 
 # Per source with a version in (start, end], its latest one there (binds :start, :end).
@@ -80,10 +81,6 @@ _FILL = (
     "WHERE p.compute_position = moved.compute_position AND p.line = line.n - 1) AS x "
     "WHERE moved.status = 'calculated'"
 )
-
-
-# Transaction-scoped, so the rest of the connection's statements keep their cached plans.
-CUSTOM_PLANS = sa.text("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
 def follow_statements(schema: str | None) -> tuple[sa.TextClause, sa.TextClause]:

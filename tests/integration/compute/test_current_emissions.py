@@ -15,7 +15,7 @@ from kernel.endpoints import CallContext
 from kernel.events import DomainEvent
 from kernel.migrations import upgrade
 from kernel.store import EventStore
-from services.compute.current_emissions import project, status_of, statuses_query
+from services.compute.current_emissions import project, read_statuses
 from services.compute.domain import EmissionStatus
 from services.compute.tables import compute_tables
 
@@ -64,7 +64,7 @@ async def test_a_batch_projects_each_sources_last_event(engine: AsyncEngine) -> 
         recorded = await store.append(new, conn=conn)
         await project(conn, table, zip([e for _, e in changes], recorded, strict=True))
         rows = {r.source_id: r for r in await conn.execute(sa.select(table))}
-        statuses = {r.source_id: status_of(r) for r in await conn.execute(statuses_query(table))}
+        statuses = await read_statuses(conn, table, [*calculated, twice, unresolved, uuid.uuid4()])
 
     assert set(rows) == set(statuses) == {*calculated, twice, unresolved}
     for (source, made), event in zip(changes[: len(calculated)], recorded, strict=False):

@@ -15,7 +15,7 @@ from contracts import compute as c
 from kernel.events import DomainEvent
 from kernel.migrations import alembic_config, upgrade
 from kernel.store import EventStore
-from services.compute.current_emissions import project, status_of, statuses_query
+from services.compute.current_emissions import project, read_statuses
 from services.compute.tables import compute_tables
 from tests.integration.compute.test_current_emissions import (
     ACME,
@@ -61,8 +61,8 @@ async def _rows(engine: AsyncEngine, schema: str) -> dict[uuid.UUID, dict[str, A
         query = sa.text(f'SELECT to_jsonb(e) FROM "{schema}".emissions AS e')
         found = {uuid.UUID(row["source_id"]): row for row in await conn.scalars(query)}
         if "position" in next(iter(found.values())):
-            for row in await conn.execute(statuses_query(table)):
-                found[row.source_id]["read"] = status_of(row)
+            for source, status in (await read_statuses(conn, table, list(found))).items():
+                found[source]["read"] = status
         return found
 
 
