@@ -108,21 +108,28 @@ async def test_a_poison_retried_with_fresh_messages_no_longer_rolls_their_batch_
     assert await tally.read(engine) == (5, 1 + 3 + 4 + 5 + 6)
 
 
+async def redeliver_after_two_committed(
+    nats_client: NatsClient, consumer: Consumer, tally: Tally
+) -> None:
+    """The five events' 1st and 3rd applied, then the process dies before any ack: the batch
+    comes again and is handled (what the handler was given is in `tally.batches`)."""
+    first = await fetch_all(nats_client, consumer, 5)
+    for msg in (first[0], first[2]):
+        await consumer._apply(RecordedEvent.from_json(json.loads(msg.data)))
+    for msg in first:
+        await msg.nak()
+    tally.batches.clear()
+    await consumer.handle_batch(await fetch_all(nats_client, consumer, 5))
+    await wait_until_acked(nats_client, consumer)
+
+
 async def test_a_batch_redelivered_after_part_of_it_committed_applies_only_the_rest(
     engine: AsyncEngine, relayed: EventStore, tally: Tally, nats_client: NatsClient,
     namespace: str, service_name: str,
 ) -> None:  # fmt: skip
     await relayed.append([counted(i) for i in range(1, 6)])
     consumer = make_consumer(engine, tally, nats_client, namespace, service_name, batched=True)
-    first = await fetch_all(nats_client, consumer, 5)
-    for msg in (first[0], first[2]):  # committed, then the process died before any ack
-        await consumer._apply(RecordedEvent.from_json(json.loads(msg.data)))
-    for msg in first:
-        await msg.nak()
-    tally.batches.clear()
-
-    await consumer.handle_batch(await fetch_all(nats_client, consumer, 5))
-    await wait_until_acked(nats_client, consumer)
+    await redeliver_after_two_committed(nats_client, consumer, tally)
 
     assert tally.batches == [[2, 4, 5]]
     assert await tally.read(engine) == (5, 15)
@@ -137,15 +144,7 @@ async def test_without_markers_a_redelivered_event_reaches_the_handler_again(
     consumer = make_consumer(
         engine, tally, nats_client, namespace, service_name, batched=True, markers=False
     )
-    first = await fetch_all(nats_client, consumer, 5)
-    for msg in (first[0], first[2]):  # committed, then the process died before any ack
-        await consumer._apply(RecordedEvent.from_json(json.loads(msg.data)))
-    for msg in first:
-        await msg.nak()
-    tally.batches.clear()
-
-    await consumer.handle_batch(await fetch_all(nats_client, consumer, 5))
-    await wait_until_acked(nats_client, consumer)
+    await redeliver_after_two_committed(nats_client, consumer, tally)
 
     assert tally.batches == [[1, 2, 3, 4, 5]]
     assert await tally.read(engine) == (7, 15 + 1 + 3)
