@@ -18,7 +18,8 @@ from kernel import wire
 # costed once, when a table was near empty (a sequential scan, then): on a table that has
 # grown since, and with no statistics to invalidate it (autovacuum off), a lookup of a
 # batch's keys scanned the whole table each time (compute's emission statuses, reporting's
-# current tables). Transaction-scoped, so other transactions keep their cached plans.
+# watermark advance and current tables). Transaction-scoped: other transactions keep their
+# cached plans.
 CUSTOM_PLANS = sa.text("SET LOCAL plan_cache_mode = force_custom_plan")
 
 

@@ -107,8 +107,8 @@ def status_after(decided: DomainEvent, version: int) -> EmissionStatus:
 async def emission_statuses(
     conn: AsyncConnection, models: ReadModels, source_ids: Iterable[UUID]
 ) -> dict[UUID, EmissionStatus | None]:
-    """`ReadModels.emission_status` of many sources in one query (None: no emission yet)."""
-    # One array parameter, however many sources (a release may restate thousands).
+    """`ReadModels.emission_status` of many sources at once (None: no emission yet): one
+    array parameter, however many sources (a release may restate thousands)."""
     ids = list(source_ids)
     found: dict[UUID, EmissionStatus | None] = dict.fromkeys(ids)
     return found | await read_statuses(conn, models.t.emissions, ids)
