@@ -38,12 +38,15 @@ _MOVED = (
 )
 ESTIMATE_CAP = " LIMIT CAST(:end AS bigint) - CAST(:start AS bigint)"
 # Data-modifying CTEs on three different tables: one statement, one scan of the range.
+# A moved source's figures are those of the version its current_sources row names (the
+# figures are keyed by version: tables.py); a withdrawn source has neither.
 _CLEAR = (
     "WITH moved AS ({moved}), "
-    'gone AS (DELETE FROM "{s}".current_figures AS f USING moved '
-    "WHERE f.tenant_id = moved.tenant_id AND f.source_id = moved.source_id), "
     'left_out AS (DELETE FROM "{s}".current_sources AS c USING moved '
-    "WHERE c.tenant_id = moved.tenant_id AND c.source_id = moved.source_id) "
+    "WHERE c.tenant_id = moved.tenant_id AND c.source_id = moved.source_id "
+    "RETURNING c.compute_position), "
+    'gone AS (DELETE FROM "{s}".current_figures AS f USING left_out '
+    "WHERE f.compute_position = left_out.compute_position) "
     'INSERT INTO "{s}".current_stamps AS st (tenant_id, position) '
     "SELECT tenant_id, max(compute_position) FROM moved GROUP BY tenant_id "
     "ON CONFLICT (tenant_id) DO UPDATE SET position = EXCLUDED.position"

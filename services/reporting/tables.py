@@ -66,7 +66,9 @@ def _versions(md: sa.MetaData) -> sa.Table:
         "emission_versions",
         md,
         sa.Column("compute_position", sa.BigInteger, primary_key=True),
-        sa.Column("compute_event_id", UUID(as_uuid=True), nullable=False, unique=True),
+        # not unique-indexed: compute's positions and event ids are one to one (its log's
+        # primary key and unique index), so the position's key already says it (reporting_0008)
+        sa.Column("compute_event_id", UUID(as_uuid=True), nullable=False),
         sa.Column("event_type", sa.Text, nullable=False),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("tenant_id", sa.Text, nullable=False),
@@ -162,15 +164,19 @@ def _figures(md: sa.MetaData) -> sa.Table:
     (dimension "line", member "") and its stored parts by device and by country, with the
     columns a footprint groups and filters by; `compute_position` names the version they are
     from. A line row's `device` and `country` are the member the line falls to whole on that
-    dimension, NULL where parts split it (parts.py: whole lines are implied, not stored)."""
+    dimension, NULL where parts split it (parts.py: whole lines are implied, not stored).
+
+    Keyed by version (its position), not by source: a source has one version here, the one
+    its current_sources row names, and the positions a batch adds are the highest yet, so
+    the key grows at its right edge instead of at random uuids (reporting_0008)."""
     return sa.Table(
         "current_figures",
         md,
-        sa.Column("tenant_id", sa.Text, primary_key=True),
-        sa.Column("source_id", UUID(as_uuid=True), primary_key=True),
-        sa.Column("dimension", sa.Text, primary_key=True),
-        sa.Column("line", sa.Integer, primary_key=True),
-        sa.Column("member", sa.Text, primary_key=True),
+        sa.Column("tenant_id", sa.Text, nullable=False),
+        sa.Column("source_id", UUID(as_uuid=True), nullable=False),
+        sa.Column("dimension", sa.Text, nullable=False),
+        sa.Column("line", sa.Integer, nullable=False),
+        sa.Column("member", sa.Text, nullable=False),
         sa.Column("compute_position", sa.BigInteger, nullable=False),
         sa.Column("period_start", sa.Date, nullable=False),
         sa.Column("scope", sa.Integer),
@@ -186,6 +192,7 @@ def _figures(md: sa.MetaData) -> sa.Table:
         sa.Column("max", sa.Float, nullable=False),
         sa.Column("device", sa.Text),
         sa.Column("country", sa.Text),
+        sa.PrimaryKeyConstraint("compute_position", "dimension", "line", "member"),
         sa.Index("current_figures_walk_idx", "tenant_id", "dimension", "period_start"),
     )
 
