@@ -72,6 +72,7 @@ def _define(md: sa.MetaData) -> CatalogueTables:
         sa.Column("search_text", text, nullable=False),
         sa.Column("factor_values", JSONB, nullable=False),
         sa.Column("recorded_at", when, nullable=False),
+        sa.Index("factor_versions_by_kind", "activity_kind", "tenant_id"),
     )  # fmt: skip
     releases = sa.Table(
         "releases", md,
@@ -80,6 +81,7 @@ def _define(md: sa.MetaData) -> CatalogueTables:
         sa.Column("name", text, nullable=False),
         sa.Column("description", text, nullable=False),
         sa.Column("recorded_at", when, nullable=False),
+        sa.UniqueConstraint("tenant_id", "name", name="releases_tenant_id_name_key"),
     )  # fmt: skip
     members = sa.Table(
         "release_members", md,

@@ -66,6 +66,7 @@ def ledger_tables(schema: str) -> LedgerTables:
             sa.Column("answers", JSONB, nullable=False),
             sa.Column("activity_ids", JSONB, nullable=False),
             sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+            sa.Index("form_submissions_campaign_idx", "tenant_id", "campaign_id"),
         ),
         request_logs=_request_logs(md),
     )  # fmt: skip
@@ -90,6 +91,7 @@ def _activities(md: sa.MetaData) -> sa.Table:
         sa.Column("version", sa.Integer, nullable=False),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Index("activities_tenant_seq_idx", "tenant_id", "seq", unique=True),
     )  # fmt: skip
 
 
