@@ -168,8 +168,10 @@ class TemplateList(_Model):
 
 
 class OpenCampaign(_Model):
-    """Either a `template` (by id) or `questions` of the campaign's own."""
+    """Either a `template` (by id) or `questions` of the campaign's own; with an idempotency
+    key a retry answers the first opening instead of opening a second campaign."""
 
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
     name: str = Field(min_length=1, max_length=200)
     period_start: date
     period_end: date

@@ -109,12 +109,14 @@ async def open_campaign(
     questions: list[QuestionInput] | None = None,
     template: str | None = None,
     headcount: int | None = None,
+    idempotency_key: str | None = None,
 ) -> Campaign:
     """Open a data-collection campaign (compliance, admin): with a template (a survey needs
-    the headcount), or with questions of its own."""
+    the headcount), or with questions of its own. With an idempotency key, a retry answers
+    the first opening (the same campaign) instead of opening another."""
     request = build(
         camp.OpenCampaign,
-        **given(template=template, headcount=headcount),
+        **given(template=template, headcount=headcount, idempotency_key=idempotency_key),
         name=name,
         period_start=period_start,
         period_end=period_end,

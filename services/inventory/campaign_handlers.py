@@ -46,17 +46,15 @@ class Campaigns:
 
     async def open_campaign(self, ctx: CallContext, req: cp.OpenCampaign) -> cp.CampaignView:
         opened = decide_opening(req, new_event_id())
+        key, reused = _keyed(req, cp.OPEN_CAMPAIGN.verb, "campaign")
         async with self.engine.begin() as conn:
-            await append_projected(self.store, self.ledger, conn, [on_own_stream(opened, ctx)])
-        return view_of(cp.CampaignView, opened)
+            events = [on_own_stream(opened, ctx)]
+            stored = await append_projected(self.store, self.ledger, conn, events, key, reused)
+        return view_of(cp.CampaignView, cp.CampaignOpened.from_recorded(stored[0]))
 
     async def submit_form(self, ctx: CallContext, req: cp.SubmitForm) -> cp.SubmissionView:
         """The form and the activities its answers stand for, appended together."""
-        key, reused = None, None
-        if req.idempotency_key is not None:
-            fingerprint = request_fingerprint(cp.SUBMIT_FORM.verb, req.model_dump(mode="json"))
-            key = IdempotencyKey(f"form:{req.idempotency_key}", fingerprint)
-            reused = key_reused(req.idempotency_key, "form")
+        key, reused = _keyed(req, cp.SUBMIT_FORM.verb, "form")
         async with self.engine.begin() as conn:
             state = await queries.campaign(
                 conn, self.ledger.t, ctx.tenant_id, req.campaign_id, lock="share"
@@ -91,3 +89,15 @@ def _refuse_if_closed(state: queries.CampaignState) -> None:
             f"campaign {state.opened.campaign_id} is closed and takes no more forms",
             "campaign_id",
         )
+
+
+def _keyed(
+    req: cp.OpenCampaign | cp.SubmitForm, verb: str, what: str
+) -> tuple[IdempotencyKey | None, RequestRefused | None]:
+    """The request's idempotency key (None without one) and the refusal of its reuse for a
+    different request."""
+    if req.idempotency_key is None:
+        return None, None
+    fingerprint = request_fingerprint(verb, req.model_dump(mode="json"))
+    key = IdempotencyKey(f"{what}:{req.idempotency_key}", fingerprint)
+    return key, key_reused(req.idempotency_key, what)

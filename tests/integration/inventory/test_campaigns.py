@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from uuid import uuid4
 
@@ -100,3 +101,24 @@ async def test_a_resubmitted_form_with_its_key_answers_the_first_submission(inv:
         "idempotency_key_reused",
         "idempotency_key",
     )
+
+
+async def test_a_campaign_opened_again_with_its_key_is_the_first_one(inv: Running) -> None:
+    keyed = COMMUTING.model_copy(update={"idempotency_key": "commuting-2025"})
+    first, concurrent = await asyncio.gather(  # two writers racing on one key
+        inv.client.call(cp.OPEN_CAMPAIGN, keyed, ADMIN),
+        inv.client.call(cp.OPEN_CAMPAIGN, keyed, ADMIN),
+    )
+    again = await inv.client.call(cp.OPEN_CAMPAIGN, keyed, ADMIN)
+
+    assert first == concurrent == again
+    assert [e.type for e in await inv.store.read_all()] == ["CampaignOpened"]
+    renamed = keyed.model_copy(update={"name": "Commuting survey 2025, take two"})
+    with pytest.raises(RemoteError) as refused:
+        await inv.client.call(cp.OPEN_CAMPAIGN, renamed, ADMIN)
+    assert (refused.value.code, refused.value.field) == (
+        "idempotency_key_reused",
+        "idempotency_key",
+    )
+    unkeyed = await inv.client.call(cp.OPEN_CAMPAIGN, COMMUTING, ADMIN)
+    assert unkeyed.campaign_id != first.campaign_id  # without a key, each opening is new
