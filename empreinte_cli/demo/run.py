@@ -50,7 +50,7 @@ def load(gw: Gateway, rows_per_month: int) -> None:
         content=body.encode(),
         headers={"Content-Type": "application/x-ndjson", "Idempotency-Key": "acme-2024-activities"},
     )
-    console.print(f"activities: {outcome}")
+    console.print(_activities_outcome(outcome))
     with tempfile.TemporaryDirectory() as folder:
         for month, path, requests in company.request_logs(Path(folder), rows_per_month):
             params = {
@@ -65,13 +65,26 @@ def load(gw: Gateway, rows_per_month: int) -> None:
     _commuting_survey(gw)
 
 
+def _activities_outcome(outcome: dict[str, Any]) -> str:
+    """One line for the bulk upload's answer (its ids are for integrators, not this page)."""
+    rejected = outcome["rejected"]
+    line = f"activities: {outcome['accepted']:,} accepted, {len(rejected)} rejected"
+    if outcome.get("replayed"):
+        line += " (an earlier run's upload: the idempotency key replayed its answer)"
+    return line + "".join(f"\n  rejected: {r}" for r in rejected)
+
+
 def _commuting_survey(gw: Gateway) -> None:
     questions = [
         {"questionId": q, "prompt": p, "kind": k, "unit": "km", "scale": company.WORKING_WEEKS}
         for q, p, k in company.COMMUTING_QUESTIONS
     ]
-    campaign = gw.graphql(
-        OPEN_CAMPAIGN, name="Commuting survey 2024", questions=questions, **PERIOD
+    campaign = gw.graphql(  # keyed, as the forms are: running the demo again changes nothing
+        OPEN_CAMPAIGN,
+        name="Commuting survey 2024",
+        questions=questions,
+        key="acme-commuting-2024",
+        **PERIOD,
     )["openCampaign"]
     answers = list(company.commuting_answers())
     for n, answer in enumerate(answers):
@@ -156,8 +169,9 @@ def export(gw: Gateway, out: Path) -> list[str]:
 
 
 OPEN_CAMPAIGN = """mutation($name: String!, $periodStart: Date!, $periodEnd: Date!,
-  $questions: [QuestionInput!]!) { openCampaign(name: $name, periodStart: $periodStart,
-  periodEnd: $periodEnd, questions: $questions) { id } }"""
+  $questions: [QuestionInput!]!, $key: String) { openCampaign(name: $name,
+  periodStart: $periodStart, periodEnd: $periodEnd, questions: $questions,
+  idempotencyKey: $key) { id } }"""
 SUBMIT_FORM = """mutation($campaignId: ID!, $answers: [AnswerInput!]!, $key: String) {
   submitForm(campaignId: $campaignId, site: "paris-office", region: "FRA", answers: $answers,
   idempotencyKey: $key) { id } }"""
