@@ -174,8 +174,10 @@ class GenerateReport(_Model):
     """A CSRD E1 report from the ledger as known at `as_of` (default: now, pinned to a position).
 
     Energy (E1-5) is derived from the ledger's energy activities; the purchased electricity
-    and heat are split by the mixes given here (required when the ledger holds any)."""
+    and heat are split by the mixes given here (required when the ledger holds any). With an
+    idempotency key, a retry answers the first report instead of generating another."""
 
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
     organisation: Organisation
     period_start: date
     period_end: date = Field(description="first day after the period")

@@ -46,6 +46,7 @@ from kernel.envelope import (
     chain_hash,
     content_hash,
 )
+from kernel.errors import IdempotencyKeyReused
 from kernel.metrics import APPENDED
 from kernel.schema import LogTables, log_tables
 from kernel.upcasting import Upcasters
@@ -102,6 +103,25 @@ class EventStore:
             recorded.append(recorded_event(event, position, version, recorded_at, prev_hash, link))
             prev_hash = link
         return recorded
+
+    async def replay_of(
+        self, tenant_id: str, idempotency: IdempotencyKey
+    ) -> list[RecordedEvent] | None:
+        """The events an earlier append with this key recorded (what a retry of it would
+        answer), or None if the key is new. A key recorded with another request raises
+        IdempotencyKeyReused, as the append would. For a request that costs a lot before
+        its append (a report's files): a retry is answered without doing that again."""
+        keys = self.tables.idempotency
+        query = sa.select(keys.c.request_hash, keys.c.positions).where(
+            keys.c.tenant_id == tenant_id, keys.c.key == idempotency.key
+        )
+        async with self.engine.connect() as conn:
+            earlier = (await conn.execute(query)).one_or_none()
+            if earlier is None:
+                return None
+            if idempotency.fingerprint and earlier.request_hash != idempotency.fingerprint:
+                raise IdempotencyKeyReused(idempotency.key)
+            return await self._at_positions(list(earlier.positions), conn)
 
     async def _call(self, conn: AsyncConnection, params: dict[str, object]) -> Appended:
         try:

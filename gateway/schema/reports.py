@@ -95,6 +95,10 @@ class GenerateReportInput:
     as_of: AsOfInput | None = None
     electricity_mix: MixInput | None = None
     heat_mix: MixInput | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="a retry with the same key and input answers the first report",
+    )
 
 
 async def generate_report(info: GqlInfo, input: GenerateReportInput) -> Report:

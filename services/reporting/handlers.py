@@ -9,12 +9,13 @@ from nats.aio.client import Client as NatsClient
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from contracts import reporting as r
+from kernel.appending import IdempotencyKey
 from kernel.consumer import AfterCommit
 from kernel.endpoints import CallContext
-from kernel.envelope import RecordedEvent, new_event_id
-from kernel.errors import RequestRefused
+from kernel.envelope import NewEvent, RecordedEvent, new_event_id
+from kernel.errors import IdempotencyKeyReused, RequestRefused
 from kernel.runtime import Route
-from kernel.store import EventStore
+from kernel.store import EventStore, request_fingerprint
 from services.reporting import generate, now, queries, series
 from services.reporting.projections import EmissionVersions
 from services.reporting.reports import Reports
@@ -94,22 +95,29 @@ class Reporting:
             raise RequestRefused(
                 "invalid_period", "period_end must be after period_start", "period_end"
             )
+        key = _report_key(request)
+        if key is not None and (earlier := await _replay(self.store, ctx, key)):
+            return await self.get_report(ctx, r.GetReport(report_id=earlier.report_id))
         async with self.engine.connect() as conn:
             built = await generate.build_input(conn, self.schema, ctx.tenant_id, request)
         report_id = new_event_id()
         files = await generate.store_files(
             self.nc.jetstream(), self.namespace, ctx.tenant_id, report_id, built.source
         )
-        return await self._record(ctx, generate.generated(report_id, request, built, files))
+        return await self._record(ctx, generate.generated(report_id, request, built, files), key)
 
-    async def _record(self, ctx: CallContext, event: r.ReportGenerated) -> r.ReportView:
-        stream = f"report-{event.report_id}"
+    async def _record(
+        self, ctx: CallContext, event: r.ReportGenerated, key: IdempotencyKey | None
+    ) -> r.ReportView:
+        new = event.to_new_event(f"report-{event.report_id}", ctx)
         async with self.engine.begin() as conn:
-            recorded = await self.store.append(
-                [event.to_new_event(stream, ctx)], expected_versions={stream: 0}, conn=conn
-            )
-            await self.reports.apply(recorded[0], conn)
-            return await self.reports.get(conn, ctx.tenant_id, event.report_id)
+            recorded = await _append(self.store, new, key, conn)
+            # Else a concurrent retry recorded its report first: that one is the answer (the
+            # files this request stored stay unreferenced in the bucket).
+            if recorded.event_id == new.event_id:
+                await self.reports.apply(recorded, conn)
+            report = r.ReportGenerated.from_recorded(recorded)
+            return await self.reports.get(conn, ctx.tenant_id, report.report_id)
 
     async def get_report(self, ctx: CallContext, request: r.GetReport) -> r.ReportView:
         async with self.engine.connect() as conn:
@@ -142,6 +150,47 @@ class Reporting:
                 await self.nc.publish(subject, notice.model_dump_json().encode())
 
         return announce
+
+
+def _report_key(request: r.GenerateReport) -> IdempotencyKey | None:
+    if request.idempotency_key is None:
+        return None
+    fingerprint = request_fingerprint(r.GENERATE_REPORT.verb, request.model_dump(mode="json"))
+    return IdempotencyKey(f"report:{request.idempotency_key}", fingerprint)
+
+
+def _key_reused(key: IdempotencyKey) -> RequestRefused:
+    return RequestRefused(
+        "idempotency_key_reused",
+        f"idempotency key {key.key.removeprefix('report:')!r} was already used for a "
+        "different report; use a new key for a new report",
+        "idempotency_key",
+    )
+
+
+async def _replay(
+    store: EventStore, ctx: CallContext, key: IdempotencyKey
+) -> r.ReportGenerated | None:
+    """The report a request with this key generated already, if any."""
+    try:
+        earlier = await store.replay_of(ctx.tenant_id, key)
+    except IdempotencyKeyReused:
+        raise _key_reused(key) from None
+    return r.ReportGenerated.from_recorded(earlier[0]) if earlier else None
+
+
+async def _append(
+    store: EventStore, event: NewEvent, key: IdempotencyKey | None, conn: AsyncConnection
+) -> RecordedEvent:
+    """The ReportGenerated recorded: this one, or the one a concurrent retry recorded."""
+    try:
+        [recorded] = await store.append(
+            [event], expected_versions={event.stream_id: 0}, idempotency=key, conn=conn
+        )
+    except IdempotencyKeyReused:
+        assert key is not None  # only a keyed append can find its key reused
+        raise _key_reused(key) from None
+    return recorded
 
 
 def _check_period(filters: r.Filters) -> None:

@@ -46,8 +46,10 @@ async def test_compliance_generates_and_auditors_read_reports(stack: Stack) -> N
         ids = (await stack.data(RECORD, writer, items=[ITEM]))["recordActivities"]["activityIds"]
         await heard.settled(ids, "calculated")
 
-    made = (await stack.data(GENERATE, compliance, input=request("Acme SA")))["generateReport"]
+    keyed = {**request("Acme SA"), "idempotencyKey": "acme-e1-2024"}
+    made = (await stack.data(GENERATE, compliance, input=keyed))["generateReport"]
     assert made["files"] and all(len(f["sha256"]) == 64 for f in made["files"])
+    assert (await stack.data(GENERATE, compliance, input=keyed))["generateReport"] == made
     got = (await stack.data(GET, auditor, id=made["id"]))["report"]
     assert got["contentHash"] == made["contentHash"]
     assert [r["id"] for r in (await stack.data(LIST, auditor))["reports"]["items"]] == [made["id"]]

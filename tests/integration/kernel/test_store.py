@@ -79,6 +79,17 @@ async def test_idempotency_key_with_a_different_request_is_refused(store: EventS
         await store.append([event("s")], idempotency=IdempotencyKey("k", request_fingerprint(2)))
 
 
+async def test_a_keys_earlier_append_is_found_before_appending_again(store: EventStore) -> None:
+    key = IdempotencyKey("report-1", request_fingerprint("report", 1))
+    assert await store.replay_of("acme", key) is None
+    first = await store.append([event("s"), event("t")], idempotency=key)
+
+    assert await store.replay_of("acme", key) == first
+    assert await store.replay_of("globex", key) is None  # keys are per tenant
+    with pytest.raises(IdempotencyKeyReused, match="'report-1'"):
+        await store.replay_of("acme", IdempotencyKey("report-1", request_fingerprint(2)))
+
+
 async def test_concurrent_retries_with_one_key_store_once(store: EventStore) -> None:
     key = IdempotencyKey("same", request_fingerprint("same"))
     results = await asyncio.gather(*(store.append([event("r")], idempotency=key) for _ in range(6)))

@@ -149,6 +149,32 @@ async def test_generating_again_at_the_same_position_gives_the_same_bytes(ledger
     assert (await ledger.reporting.list_reports(GLOBEX, r.ListReports())).items == []
 
 
+async def test_a_report_generated_again_with_its_key_is_the_first_one(ledger: Setup) -> None:
+    keyed = request(idempotency_key="e1-2024")
+    first, concurrent = await asyncio.gather(  # two writers racing on one key
+        ledger.reporting.generate_report(ACME, keyed),
+        ledger.reporting.generate_report(ACME, keyed),
+    )
+    again = await ledger.reporting.generate_report(ACME, keyed)
+
+    assert first == concurrent == again
+    generated = [e for e in await ledger.reporting.store.read_all()
+                 if e.type == r.ReportGenerated.event_type]  # fmt: skip
+    assert len(generated) == 1
+    page = await ledger.reporting.list_reports(ACME, r.ListReports())
+    assert [v.report_id for v in page.items] == [first.report_id]
+    with pytest.raises(RequestRefused) as refused:
+        await ledger.reporting.generate_report(
+            ACME, request(idempotency_key="e1-2024", base_year=None)
+        )
+    assert (refused.value.code, refused.value.field) == (
+        "idempotency_key_reused",
+        "idempotency_key",
+    )
+    unkeyed = await ledger.reporting.generate_report(ACME, request())
+    assert unkeyed.report_id != first.report_id
+
+
 async def test_refusals_name_the_field(ledger: Setup) -> None:
     cases = [
         (request(electricity_mix=None), "missing_energy_mix", "electricity_mix"),
