@@ -111,6 +111,15 @@ def _history() -> list[tuple[str, uuid.UUID, DomainEvent]]:
     return found
 
 
+async def history_beside_empty_reporting(engine: AsyncEngine) -> tuple[list[RecordedEvent], str]:
+    """Compute's recorded history (in a schema of its own) and a migrated, empty reporting
+    schema to project it into."""
+    tag = uuid.uuid4().hex[:8]
+    recorded, schema = await _recorded(engine, f"com_{tag}"), f"rep_{tag}"
+    await upgrade(engine, schema, MIGRATIONS)
+    return recorded, schema
+
+
 async def _recorded(engine: AsyncEngine, schema: str) -> list[RecordedEvent]:
     """The history appended to a compute log, in its log order."""
     await upgrade(engine, schema)
@@ -158,10 +167,7 @@ async def _compare(engine: AsyncEngine, schema: str) -> int:
 async def test_now_gives_the_ledgers_answer_whatever_the_arrival_order(
     engine: AsyncEngine, seed: int | None
 ) -> None:
-    tag = uuid.uuid4().hex[:8]
-    recorded = await _recorded(engine, f"com_{tag}")
-    schema = f"rep_{tag}"
-    await upgrade(engine, schema, MIGRATIONS)
+    recorded, schema = await history_beside_empty_reporting(engine)
     versions = EmissionVersions(reporting_tables(schema))
     arrivals = list(recorded)
     if seed is not None:  # late deliveries: "now" waits at each gap, and so must the tables
@@ -180,10 +186,7 @@ async def test_now_gives_the_ledgers_answer_whatever_the_arrival_order(
 async def test_the_migration_fills_the_current_tables_from_the_versions(
     engine: AsyncEngine,
 ) -> None:
-    tag = uuid.uuid4().hex[:8]
-    recorded = await _recorded(engine, f"com_{tag}")
-    schema = f"rep_{tag}"
-    await upgrade(engine, schema, MIGRATIONS)
+    recorded, schema = await history_beside_empty_reporting(engine)
     tables = reporting_tables(schema)
     versions = EmissionVersions(tables)
     for event in recorded[:-3] + recorded[-2:]:  # one missing: the watermark stays below it

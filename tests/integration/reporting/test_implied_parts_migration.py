@@ -4,7 +4,6 @@ same, now and from the ledger, and the part rows come back as they were."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,7 +14,12 @@ from kernel.migrations import upgrade
 from services.reporting import now, queries
 from services.reporting.projections import EmissionVersions
 from services.reporting.tables import reporting_tables
-from tests.integration.reporting.test_current import TENANTS, _recorded, _requests, _same
+from tests.integration.reporting.test_current import (
+    TENANTS,
+    _requests,
+    _same,
+    history_beside_empty_reporting,
+)
 from tests.integration.reporting.test_footprint import MIGRATIONS
 from tests.integration.reporting.test_parts_migration import alembic_config
 
@@ -57,9 +61,7 @@ def _alembic(connection: sa.Connection, schema: str, verb: str, revision: str) -
 async def test_down_to_stored_whole_parts_and_back_changes_no_answer(
     engine: AsyncEngine,
 ) -> None:
-    tag = uuid.uuid4().hex[:8]
-    recorded, schema = await _recorded(engine, f"com_{tag}"), f"rep_{tag}"
-    await upgrade(engine, schema, MIGRATIONS)
+    recorded, schema = await history_beside_empty_reporting(engine)
     versions = EmissionVersions(reporting_tables(schema))
     async with engine.begin() as conn:
         for event in recorded:

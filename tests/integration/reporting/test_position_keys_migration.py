@@ -4,15 +4,17 @@ names, and the projection keeps the current tables right on either."""
 
 from __future__ import annotations
 
-import uuid
-
 from alembic import command
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kernel.migrations import upgrade
 from services.reporting.projections import EmissionVersions
 from services.reporting.tables import reporting_tables
-from tests.integration.reporting.test_current import _compare, _recorded, _rows
+from tests.integration.reporting.test_current import (
+    _compare,
+    _rows,
+    history_beside_empty_reporting,
+)
 from tests.integration.reporting.test_footprint import MIGRATIONS
 from tests.integration.reporting.test_parts_migration import alembic_config
 from tests.integration.reporting.test_rebuild import indexes_and_constraints
@@ -36,9 +38,7 @@ async def _downgrade(engine: AsyncEngine, schema: str) -> None:
 async def test_down_and_up_keeps_the_rows_and_the_projection_works_on_both_keys(
     engine: AsyncEngine,
 ) -> None:
-    tag = uuid.uuid4().hex[:8]
-    recorded, schema = await _recorded(engine, f"com_{tag}"), f"rep_{tag}"
-    await upgrade(engine, schema, MIGRATIONS)
+    recorded, schema = await history_beside_empty_reporting(engine)
     tables = reporting_tables(schema)
     projected = (tables.versions, *tables.current.tables)
     versions, half = EmissionVersions(tables), len(recorded) // 2
