@@ -7,6 +7,8 @@ from typing import Annotated
 
 import nats
 import typer
+from rich.console import Console
+from rich.progress import MofNCompleteColumn, Progress
 
 from kernel.db import create_engine
 from kernel.settings import Settings
@@ -37,8 +39,17 @@ async def _rebuild(
 
     engine = create_engine(database_url)
     nc = await nats.connect(nats_url, name="empreinte-cli-reporting-rebuild")
+    # on stderr: stdout keeps the summary, for scripts
+    bar = Progress(*Progress.get_default_columns(), MofNCompleteColumn(),
+                   console=Console(stderr=True), transient=True)  # fmt: skip
+    task = bar.add_task("compute events replayed", total=None)
+
+    def replayed(count: int, total: int) -> None:
+        bar.update(task, completed=count, total=total)
+
     try:
-        done = await rebuild(engine, nc, namespace, schema)
+        with bar:
+            done = await rebuild(engine, nc, namespace, schema, progress=replayed)
     finally:
         await nc.drain()
         await engine.dispose()

@@ -35,7 +35,7 @@ after the lock, so no event is missed either way.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -69,6 +69,14 @@ class Replay(Protocol):
     async def abandon(self) -> None: ...
 
 
+# Told (events replayed so far, events to replay) after each batch of the replay.
+Progress = Callable[[int, int], None]
+
+
+def _untold(replayed: int, total: int) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class Rebuilt:
     """How many events each projection was replayed from."""
@@ -85,14 +93,15 @@ async def rebuild(
     *,
     bulk: bool = True,
     batch: int = FETCH,
+    progress: Progress = _untold,
 ) -> Rebuilt:
     """Rebuild every projection of reporting (in `schema`) from its source of truth,
-    `batch` events at a time."""
+    `batch` events at a time; `progress(replayed, total)` after each batch of compute's."""
     tables = reporting_tables(schema)
     replay = BulkReplay(tables) if bulk else OneByOne(EmissionVersions(tables))
     async with engine.begin() as conn:
         await _empty(conn, tables)
-        replayed = await _replay_stream(nc, namespace, replay, conn, batch)
+        replayed = await _replay_stream(nc, namespace, replay, conn, batch, progress)
     reports = await rebuild_from_log(EventStore(engine, schema), [Reports(tables)])
     return Rebuilt(replayed, reports)
 
@@ -124,7 +133,12 @@ class OneByOne:
 
 
 async def _replay_stream(
-    nc: NatsClient, namespace: str, replay: Replay, conn: AsyncConnection, size: int
+    nc: NatsClient,
+    namespace: str,
+    replay: Replay,
+    conn: AsyncConnection,
+    size: int,
+    progress: Progress,
 ) -> int:
     stream = events_stream(namespace, "compute")
     try:
@@ -140,6 +154,7 @@ async def _replay_stream(
             while fetched := await batches.next():
                 replayed += len(fetched)
                 await replay.write([m.data for m in fetched], conn)
+                progress(replayed, last)
         await replay.finish(conn)
         return replayed
     finally:

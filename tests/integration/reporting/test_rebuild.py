@@ -112,10 +112,13 @@ async def test_rebuild_gives_identical_projections(
         for table in setup.reporting.versions.t.projections:
             await conn.execute(table.delete())
 
-    done = await rebuild(engine, setup.reporting.nc, setup.namespace,
-                         setup.reporting.schema, bulk=bulk, batch=batch)  # fmt: skip
+    told: list[tuple[int, int]] = []
+    done = await rebuild(engine, setup.reporting.nc, setup.namespace, setup.reporting.schema,
+                         bulk=bulk, batch=batch, progress=lambda *n: told.append(n))  # fmt: skip
 
     assert (done.compute_events, done.report_events) == (7, 2)
+    replayed = [n for n, _ in told]  # after each batch, out of the stream's 7
+    assert replayed == [*range(batch, 7, batch), 7] and {t for _, t in told} == {7}
     assert await fingerprints(engine, setup) == before
 
 
