@@ -187,7 +187,10 @@ class RecordOutcome(_Model):
 
 
 class CorrectActivity(_Model):
+    """With an idempotency key, a retry answers the activity instead of correcting it again."""
+
     activity_id: UUID
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
     expected_version: int | None = Field(default=None, ge=1)
     quantity: float = Field(allow_inf_nan=False)
     unit: str
@@ -197,7 +200,11 @@ class CorrectActivity(_Model):
 
 
 class RetractActivity(_Model):
+    """With an idempotency key, a retry answers the retracted activity instead of being
+    refused as already retracted."""
+
     activity_id: UUID
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
     expected_version: int | None = Field(default=None, ge=1)
     reason: str = Field(min_length=1, max_length=1000)
 

@@ -107,10 +107,13 @@ async def correct_activity(
     period_end: date,
     reason: str,
     expected_version: int | None = None,
+    idempotency_key: str | None = None,
 ) -> Activity:
-    """Correct an activity's quantity or period (integrator); its history keeps both."""
+    """Correct an activity's quantity or period (integrator); its history keeps both. With an
+    idempotency key, a retry answers the activity instead of correcting it again."""
     request = build(
         inv.CorrectActivity,
+        idempotency_key=idempotency_key,
         activity_id=id,
         quantity=quantity,
         unit=unit,
@@ -123,10 +126,19 @@ async def correct_activity(
 
 
 async def retract_activity(
-    info: GqlInfo, id: strawberry.ID, reason: str, expected_version: int | None = None
+    info: GqlInfo,
+    id: strawberry.ID,
+    reason: str,
+    expected_version: int | None = None,
+    idempotency_key: str | None = None,
 ) -> Activity:
-    """Retract an activity (integrator): it stops counting, its history stays."""
+    """Retract an activity (integrator): it stops counting, its history stays. With an
+    idempotency key, a retry answers the retracted activity instead of a refusal."""
     request = build(
-        inv.RetractActivity, activity_id=id, reason=reason, expected_version=expected_version
+        inv.RetractActivity,
+        activity_id=id,
+        reason=reason,
+        expected_version=expected_version,
+        idempotency_key=idempotency_key,
     )
     return Activity.of(await call(info, inv.RETRACT, request, *WRITERS))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TypeVar
 from uuid import UUID
 
@@ -16,7 +16,7 @@ from kernel.endpoints import CallContext
 from kernel.envelope import NewEvent, RecordedEvent
 from kernel.errors import IdempotencyKeyReused, RequestRefused
 from kernel.events import DomainEvent
-from kernel.store import EventStore
+from kernel.store import EventStore, request_fingerprint
 from services.inventory.projections import Ledger
 
 V = TypeVar("V", bound=BaseModel)
@@ -29,15 +29,42 @@ async def append_projected(
     events: Sequence[NewEvent],
     idempotency: IdempotencyKey | None = None,
     reused: RequestRefused | None = None,
+    expected_versions: Mapping[str, int] | None = None,
 ) -> list[RecordedEvent]:
     """Append and project in `conn`'s transaction (a replayed append projects nothing new)."""
     try:
-        stored = await store.append(events, idempotency=idempotency, conn=conn)
+        stored = await store.append(
+            events, expected_versions=expected_versions, idempotency=idempotency, conn=conn
+        )
     except IdempotencyKeyReused as error:
         raise (reused or RequestRefused(error.code, str(error))) from None
     if stored[0].event_id == events[0].event_id:
         await ledger.apply_many(stored, conn)
     return stored
+
+
+def keyed(
+    request: BaseModel, key: str | None, verb: str, what: str
+) -> tuple[IdempotencyKey | None, RequestRefused | None]:
+    """The request's idempotency key (None without one), namespaced by `what` and checked
+    against the whole request, and the refusal of its reuse for a different `what`."""
+    if key is None:
+        return None, None
+    fingerprint = request_fingerprint(verb, request.model_dump(mode="json"))
+    return IdempotencyKey(f"{what}:{key}", fingerprint), key_reused(key, what)
+
+
+async def replayed(
+    store: EventStore, tenant_id: str, key: IdempotencyKey | None, reused: RequestRefused | None
+) -> bool:
+    """Whether a request with this key was appended already: for a request whose decision
+    would refuse its own retry (a retraction, once done), so the retry answers instead."""
+    if key is None:
+        return False
+    try:
+        return await store.replay_of(tenant_id, key) is not None
+    except IdempotencyKeyReused:
+        raise (reused or key_reused(key.key, "request")) from None
 
 
 def key_reused(key: str, what: str) -> RequestRefused:

@@ -18,7 +18,7 @@ from kernel.errors import RequestRefused
 from kernel.runtime import Route
 from kernel.store import EventStore, request_fingerprint
 from services.inventory import queries
-from services.inventory.appending import append_projected, key_reused, on_own_stream, view_of
+from services.inventory.appending import append_projected, keyed, on_own_stream, view_of
 from services.inventory.campaigns import decide_opening, decide_submission
 from services.inventory.closing import decide_closing
 from services.inventory.projections import Ledger
@@ -46,7 +46,7 @@ class Campaigns:
 
     async def open_campaign(self, ctx: CallContext, req: cp.OpenCampaign) -> cp.CampaignView:
         opened = decide_opening(req, new_event_id())
-        key, reused = _keyed(req, cp.OPEN_CAMPAIGN.verb, "campaign")
+        key, reused = keyed(req, req.idempotency_key, cp.OPEN_CAMPAIGN.verb, "campaign")
         async with self.engine.begin() as conn:
             events = [on_own_stream(opened, ctx)]
             stored = await append_projected(self.store, self.ledger, conn, events, key, reused)
@@ -54,7 +54,7 @@ class Campaigns:
 
     async def submit_form(self, ctx: CallContext, req: cp.SubmitForm) -> cp.SubmissionView:
         """The form and the activities its answers stand for, appended together."""
-        key, reused = _keyed(req, cp.SUBMIT_FORM.verb, "form")
+        key, reused = keyed(req, req.idempotency_key, cp.SUBMIT_FORM.verb, "form")
         async with self.engine.begin() as conn:
             state = await queries.campaign(
                 conn, self.ledger.t, ctx.tenant_id, req.campaign_id, lock="share"
@@ -89,15 +89,3 @@ def _refuse_if_closed(state: queries.CampaignState) -> None:
             f"campaign {state.opened.campaign_id} is closed and takes no more forms",
             "campaign_id",
         )
-
-
-def _keyed(
-    req: cp.OpenCampaign | cp.SubmitForm, verb: str, what: str
-) -> tuple[IdempotencyKey | None, RequestRefused | None]:
-    """The request's idempotency key (None without one) and the refusal of its reuse for a
-    different request."""
-    if req.idempotency_key is None:
-        return None, None
-    fingerprint = request_fingerprint(verb, req.model_dump(mode="json"))
-    key = IdempotencyKey(f"{what}:{req.idempotency_key}", fingerprint)
-    return key, key_reused(req.idempotency_key, what)

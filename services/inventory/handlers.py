@@ -17,7 +17,14 @@ from kernel.errors import ConcurrencyConflict, RequestRefused
 from kernel.runtime import Route
 from kernel.store import EventStore, request_fingerprint
 from services.inventory import queries
-from services.inventory.appending import append_projected, key_reused, on_own_stream, view_of
+from services.inventory.appending import (
+    append_projected,
+    key_reused,
+    keyed,
+    on_own_stream,
+    replayed,
+    view_of,
+)
 from services.inventory.campaign_handlers import Campaigns
 from services.inventory.domain import (
     check_batch,
@@ -80,21 +87,30 @@ class Inventory:
         )
 
     async def correct(self, ctx: CallContext, req: c.CorrectActivity) -> c.ActivityView:
-        async with self.engine.begin() as conn:
-            state = await queries.activity_state(
-                conn, self.ledger.t, ctx.tenant_id, req.activity_id
-            )
-            event = decide_correction(state, req)
-            await self._change(conn, ctx, event, req.expected_version or state.version)
-            return await queries.activity(conn, self.ledger.t, ctx.tenant_id, req.activity_id)
+        return await self._changed(ctx, req, c.CORRECT.verb, "correction")
 
     async def retract(self, ctx: CallContext, req: c.RetractActivity) -> c.ActivityView:
+        return await self._changed(ctx, req, c.RETRACT.verb, "retraction")
+
+    async def _changed(
+        self, ctx: CallContext, req: c.CorrectActivity | c.RetractActivity, verb: str, what: str
+    ) -> c.ActivityView:
+        """Correct or retract; with an idempotency key, a retry answers the activity as it
+        is instead of changing it again (or being refused: a retraction once done)."""
+        key, reused = keyed(req, req.idempotency_key, verb, what)
+        if await replayed(self.store, ctx.tenant_id, key, reused):
+            return await self.get(ctx, c.GetActivity(activity_id=req.activity_id))
         async with self.engine.begin() as conn:
             state = await queries.activity_state(
                 conn, self.ledger.t, ctx.tenant_id, req.activity_id
             )
-            event = decide_retraction(state, req)
-            await self._change(conn, ctx, event, req.expected_version or state.version)
+            event = (
+                decide_correction(state, req)
+                if isinstance(req, c.CorrectActivity)
+                else decide_retraction(state, req)
+            )
+            expected = req.expected_version or state.version
+            await self._change(conn, ctx, event, expected, key, reused)
             return await queries.activity(conn, self.ledger.t, ctx.tenant_id, req.activity_id)
 
     async def get(self, ctx: CallContext, req: c.GetActivity) -> c.ActivityView:
@@ -140,11 +156,14 @@ class Inventory:
         ctx: CallContext,
         event: c.ActivityCorrected | c.ActivityRetracted,
         expected: int,
+        key: IdempotencyKey | None,
+        reused: RequestRefused | None,
     ) -> None:
         stream = f"activity-{event.activity_id}"
+        new = [event.to_new_event(stream, ctx)]
         try:
-            stored = await self.store.append(
-                [event.to_new_event(stream, ctx)], expected_versions={stream: expected}, conn=conn
+            await append_projected(
+                self.store, self.ledger, conn, new, key, reused, {stream: expected}
             )
         except ConcurrencyConflict as conflict:
             raise RequestRefused(
@@ -153,7 +172,6 @@ class Inventory:
                 f"{conflict.expected_version}: it changed meanwhile; read it again and retry",
                 "expected_version",
             ) from None
-        await self.ledger.apply_many(stored, conn)
 
     async def _append(
         self,

@@ -12,7 +12,8 @@ CORRECT = """mutation($id: ID!, $q: Float!) {
   correctActivity(id: $id, quantity: $q, unit: "kWh", periodStart: "2024-01-01",
                   periodEnd: "2024-02-01", reason: "meter read again") {
     id quantity status version } }"""
-RETRACT = """mutation($id: ID!) { retractActivity(id: $id, reason: "duplicate") { id status } }"""
+RETRACT = """mutation($id: ID!) { retractActivity(id: $id, reason: "duplicate",
+  idempotencyKey: "retract-once") { id status } }"""
 EMISSION = "query($id: ID!) { emission(sourceId: $id) { status total { value } } }"
 OPEN = """mutation { openCampaign(name: "commute 2024", periodStart: "2024-01-01",
   periodEnd: "2025-01-01", questions: [{questionId: "bus_km", prompt: "km by bus a week",
@@ -78,6 +79,7 @@ async def test_correct_and_retract_restate_then_withdraw_the_emission(stack: Sta
         assert after == 2 * before
         retracted = (await stack.data(RETRACT, writer, id=aid))["retractActivity"]
         assert retracted["status"] == "retracted"
+        assert (await stack.data(RETRACT, writer, id=aid))["retractActivity"] == retracted
         await heard.settled([aid], "withdrawn")
 
 

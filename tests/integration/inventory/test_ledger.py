@@ -106,6 +106,29 @@ async def test_correct_then_retract_keeps_the_history_and_the_current_state(inv:
     assert await inv.client.call(c.GET, c.GetActivity(activity_id=activity_id), VIEWER) == retracted
 
 
+async def test_keyed_corrections_and_retractions_answer_their_retries(inv: Running) -> None:
+    activity_id = await record_one(inv)
+    fix = correction(activity_id, 1.5, 1).model_copy(update={"idempotency_key": "fix-1"})
+    first, concurrent = await asyncio.gather(  # two writers racing on one key
+        inv.client.call(c.CORRECT, fix, INTEGRATOR), inv.client.call(c.CORRECT, fix, INTEGRATOR)
+    )
+    again = await inv.client.call(c.CORRECT, fix, INTEGRATOR)  # its expected version is past
+    assert first == concurrent == again and first.version == 2
+    other = fix.model_copy(update={"quantity": 9.0})
+    reused = await refused(inv.client.call(c.CORRECT, other, INTEGRATOR))
+    assert (reused.code, reused.field) == ("idempotency_key_reused", "idempotency_key")
+
+    retract = c.RetractActivity(activity_id=activity_id, reason="dup", idempotency_key="rm-1")
+    retracted = await inv.client.call(c.RETRACT, retract, INTEGRATOR)
+    assert await inv.client.call(c.RETRACT, retract, INTEGRATOR) == retracted  # not refused
+    history = await inv.store.read_stream(f"activity-{activity_id}")
+    assert [e.type for e in history] == [
+        "ActivityRecorded",
+        "ActivityCorrected",
+        "ActivityRetracted",
+    ]
+
+
 async def test_a_correction_in_the_wrong_dimension_is_refused(inv: Running) -> None:
     activity_id = await record_one(inv)
     bad = correction(activity_id, 3).model_copy(update={"unit": "km"})
