@@ -171,6 +171,13 @@ async def store_files(
     return stored
 
 
+async def remove_files(js: JetStreamContext, namespace: str, files: list[r.ReportFile]) -> None:
+    """Delete files `store_files` put, when their report was not recorded after all."""
+    bucket = await _bucket(js, namespace)
+    for file in files:
+        await bucket.delete(file.object_name)
+
+
 async def _bucket(js: JetStreamContext, namespace: str) -> ObjectStore:
     try:
         return await js.object_store(r.reports_bucket(namespace))

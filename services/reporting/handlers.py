@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -19,6 +20,8 @@ from kernel.store import EventStore, request_fingerprint
 from services.reporting import generate, now, queries, series
 from services.reporting.projections import EmissionVersions
 from services.reporting.reports import Reports
+
+log = logging.getLogger(__name__)
 
 
 class Reporting:
@@ -100,20 +103,27 @@ class Reporting:
             return await self.get_report(ctx, r.GetReport(report_id=earlier.report_id))
         async with self.engine.connect() as conn:
             built = await generate.build_input(conn, self.schema, ctx.tenant_id, request)
-        report_id = new_event_id()
+        report_id, js = new_event_id(), self.nc.jetstream()
         files = await generate.store_files(
-            self.nc.jetstream(), self.namespace, ctx.tenant_id, report_id, built.source
+            js, self.namespace, ctx.tenant_id, report_id, built.source
         )
-        return await self._record(ctx, generate.generated(report_id, request, built, files), key)
+        event = generate.generated(report_id, request, built, files)
+        try:
+            view = await self._record(ctx, event, key)
+        except BaseException:
+            await _removed(generate.remove_files(js, self.namespace, files))
+            raise
+        if view.report_id != report_id:  # a concurrent retry's report is the answer
+            await _removed(generate.remove_files(js, self.namespace, files))
+        return view
 
     async def _record(
         self, ctx: CallContext, event: r.ReportGenerated, key: IdempotencyKey | None
     ) -> r.ReportView:
+        """Record the report, or answer the one a concurrent retry with its key recorded."""
         new = event.to_new_event(f"report-{event.report_id}", ctx)
         async with self.engine.begin() as conn:
             recorded = await _append(self.store, new, key, conn)
-            # Else a concurrent retry recorded its report first: that one is the answer (the
-            # files this request stored stay unreferenced in the bucket).
             if recorded.event_id == new.event_id:
                 await self.reports.apply(recorded, conn)
             report = r.ReportGenerated.from_recorded(recorded)
@@ -150,6 +160,15 @@ class Reporting:
                 await self.nc.publish(subject, notice.model_dump_json().encode())
 
         return announce
+
+
+async def _removed(removal: Awaitable[None]) -> None:
+    # Best effort: files left in the bucket are unreferenced garbage, not a wrong answer, so
+    # failing to remove them must not replace the request's own outcome.
+    try:
+        await removal
+    except Exception:
+        log.warning("report files not removed from the bucket", exc_info=True)
 
 
 def _report_key(request: r.GenerateReport) -> IdempotencyKey | None:

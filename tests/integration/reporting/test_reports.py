@@ -158,6 +158,10 @@ async def test_a_report_generated_again_with_its_key_is_the_first_one(ledger: Se
     again = await ledger.reporting.generate_report(ACME, keyed)
 
     assert first == concurrent == again
+    store = await ledger.reporting.nc.jetstream().object_store(r.reports_bucket(ledger.namespace))
+    # the race's loser built and stored its files too, then removed them
+    kept = await store.list(ignore_deletes=True)
+    assert {o.name for o in kept} == {f.object_name for f in first.files}
     generated = [e for e in await ledger.reporting.store.read_all()
                  if e.type == r.ReportGenerated.event_type]  # fmt: skip
     assert len(generated) == 1
