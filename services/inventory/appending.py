@@ -16,7 +16,7 @@ from kernel.endpoints import CallContext
 from kernel.envelope import NewEvent, RecordedEvent
 from kernel.errors import IdempotencyKeyReused, RequestRefused
 from kernel.events import DomainEvent
-from kernel.store import EventStore, request_fingerprint
+from kernel.store import EventStore
 from services.inventory.projections import Ledger
 
 V = TypeVar("V", bound=BaseModel)
@@ -41,39 +41,6 @@ async def append_projected(
     if stored[0].event_id == events[0].event_id:
         await ledger.apply_many(stored, conn)
     return stored
-
-
-def keyed(
-    request: BaseModel, key: str | None, verb: str, what: str
-) -> tuple[IdempotencyKey | None, RequestRefused | None]:
-    """The request's idempotency key (None without one), namespaced by `what` and checked
-    against the whole request, and the refusal of its reuse for a different `what`."""
-    if key is None:
-        return None, None
-    fingerprint = request_fingerprint(verb, request.model_dump(mode="json"))
-    return IdempotencyKey(f"{what}:{key}", fingerprint), key_reused(key, what)
-
-
-async def replayed(
-    store: EventStore, tenant_id: str, key: IdempotencyKey | None, reused: RequestRefused | None
-) -> bool:
-    """Whether a request with this key was appended already: for a request whose decision
-    would refuse its own retry (a retraction, once done), so the retry answers instead."""
-    if key is None:
-        return False
-    try:
-        return await store.replay_of(tenant_id, key) is not None
-    except IdempotencyKeyReused:
-        raise (reused or key_reused(key.key, "request")) from None
-
-
-def key_reused(key: str, what: str) -> RequestRefused:
-    return RequestRefused(
-        "idempotency_key_reused",
-        f"idempotency key {key!r} was already used for a different {what}; "
-        f"use a new key for a new {what}",
-        "idempotency_key",
-    )
 
 
 def view_of(view: type[V], event: DomainEvent) -> V:

@@ -15,10 +15,11 @@ from kernel.appending import IdempotencyKey
 from kernel.endpoints import CallContext
 from kernel.envelope import new_event_id
 from kernel.errors import RequestRefused
+from kernel.idempotency import keyed
 from kernel.runtime import Route
 from kernel.store import EventStore, request_fingerprint
 from services.inventory import queries
-from services.inventory.appending import append_projected, keyed, on_own_stream, view_of
+from services.inventory.appending import append_projected, on_own_stream, view_of
 from services.inventory.campaigns import decide_opening, decide_submission
 from services.inventory.closing import decide_closing
 from services.inventory.projections import Ledger

@@ -14,17 +14,11 @@ from kernel.appending import IdempotencyKey
 from kernel.endpoints import CallContext
 from kernel.envelope import NewEvent, RecordedEvent, new_event_id
 from kernel.errors import ConcurrencyConflict, RequestRefused
+from kernel.idempotency import earlier, key_reused, keyed
 from kernel.runtime import Route
 from kernel.store import EventStore, request_fingerprint
 from services.inventory import queries
-from services.inventory.appending import (
-    append_projected,
-    key_reused,
-    keyed,
-    on_own_stream,
-    replayed,
-    view_of,
-)
+from services.inventory.appending import append_projected, on_own_stream, view_of
 from services.inventory.campaign_handlers import Campaigns
 from services.inventory.domain import (
     check_batch,
@@ -98,7 +92,7 @@ class Inventory:
         """Correct or retract; with an idempotency key, a retry answers the activity as it
         is instead of changing it again (or being refused: a retraction once done)."""
         key, reused = keyed(req, req.idempotency_key, verb, what)
-        if await replayed(self.store, ctx.tenant_id, key, reused):
+        if await earlier(self.store, ctx.tenant_id, (key, reused)):
             return await self.get(ctx, c.GetActivity(activity_id=req.activity_id))
         async with self.engine.begin() as conn:
             state = await queries.activity_state(

@@ -10,13 +10,13 @@ from nats.aio.client import Client as NatsClient
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from contracts import reporting as r
-from kernel.appending import IdempotencyKey
 from kernel.consumer import AfterCommit
 from kernel.endpoints import CallContext
 from kernel.envelope import NewEvent, RecordedEvent, new_event_id
 from kernel.errors import IdempotencyKeyReused, RequestRefused
+from kernel.idempotency import Keyed, earlier, keyed
 from kernel.runtime import Route
-from kernel.store import EventStore, request_fingerprint
+from kernel.store import EventStore
 from services.reporting import generate, now, queries, series
 from services.reporting.projections import EmissionVersions
 from services.reporting.reports import Reports
@@ -98,9 +98,10 @@ class Reporting:
             raise RequestRefused(
                 "invalid_period", "period_end must be after period_start", "period_end"
             )
-        key = _report_key(request)
-        if key is not None and (earlier := await _replay(self.store, ctx, key)):
-            return await self.get_report(ctx, r.GetReport(report_id=earlier.report_id))
+        key = keyed(request, request.idempotency_key, r.GENERATE_REPORT.verb, "report")
+        if found := await earlier(self.store, ctx.tenant_id, key):
+            report_id = r.ReportGenerated.from_recorded(found[0]).report_id
+            return await self.get_report(ctx, r.GetReport(report_id=report_id))
         async with self.engine.connect() as conn:
             built = await generate.build_input(conn, self.schema, ctx.tenant_id, request)
         report_id, js = new_event_id(), self.nc.jetstream()
@@ -117,9 +118,7 @@ class Reporting:
             await _removed(generate.remove_files(js, self.namespace, files))
         return view
 
-    async def _record(
-        self, ctx: CallContext, event: r.ReportGenerated, key: IdempotencyKey | None
-    ) -> r.ReportView:
+    async def _record(self, ctx: CallContext, event: r.ReportGenerated, key: Keyed) -> r.ReportView:
         """Record the report, or answer the one a concurrent retry with its key recorded."""
         new = event.to_new_event(f"report-{event.report_id}", ctx)
         async with self.engine.begin() as conn:
@@ -171,44 +170,17 @@ async def _removed(removal: Awaitable[None]) -> None:
         log.warning("report files not removed from the bucket", exc_info=True)
 
 
-def _report_key(request: r.GenerateReport) -> IdempotencyKey | None:
-    if request.idempotency_key is None:
-        return None
-    fingerprint = request_fingerprint(r.GENERATE_REPORT.verb, request.model_dump(mode="json"))
-    return IdempotencyKey(f"report:{request.idempotency_key}", fingerprint)
-
-
-def _key_reused(key: IdempotencyKey) -> RequestRefused:
-    return RequestRefused(
-        "idempotency_key_reused",
-        f"idempotency key {key.key.removeprefix('report:')!r} was already used for a "
-        "different report; use a new key for a new report",
-        "idempotency_key",
-    )
-
-
-async def _replay(
-    store: EventStore, ctx: CallContext, key: IdempotencyKey
-) -> r.ReportGenerated | None:
-    """The report a request with this key generated already, if any."""
-    try:
-        earlier = await store.replay_of(ctx.tenant_id, key)
-    except IdempotencyKeyReused:
-        raise _key_reused(key) from None
-    return r.ReportGenerated.from_recorded(earlier[0]) if earlier else None
-
-
 async def _append(
-    store: EventStore, event: NewEvent, key: IdempotencyKey | None, conn: AsyncConnection
+    store: EventStore, event: NewEvent, key: Keyed, conn: AsyncConnection
 ) -> RecordedEvent:
     """The ReportGenerated recorded: this one, or the one a concurrent retry recorded."""
+    idempotency, reused = key
     try:
         [recorded] = await store.append(
-            [event], expected_versions={event.stream_id: 0}, idempotency=key, conn=conn
+            [event], expected_versions={event.stream_id: 0}, idempotency=idempotency, conn=conn
         )
-    except IdempotencyKeyReused:
-        assert key is not None  # only a keyed append can find its key reused
-        raise _key_reused(key) from None
+    except IdempotencyKeyReused as error:
+        raise (reused or RequestRefused(error.code, str(error), "idempotency_key")) from None
     return recorded
 
 
