@@ -12,7 +12,8 @@ Per stage: accepted rate, visible rate (activities announced per second, from th
 first request to its last activity's notice: below the accepted rate when the pipeline falls
 behind, however many the gateway accepts), visibility p50/p95/p99, consumer lag (JetStream
 num_pending + num_ack_pending), CPU per process, load average. Then PostgreSQL bytes per
-million events and the projection rebuild rate (`services.reporting.rebuild`, what
+million events (the event tables, and all of the services' schemas) and the projection
+rebuild rate (`services.reporting.rebuild`, what
 `empreinte reporting rebuild` runs). Ratios are to the goals. Writes bench/results/e2e.json
 (e2e-quick.json).
 Run: `python -m bench.e2e [--quick | --stages RATE:BATCH:SECONDS,...]`.
@@ -112,26 +113,35 @@ def _own_cpu() -> float:
     return used.ru_utime + used.ru_stime
 
 
+# Every table of a schema, indexes and TOAST included: its event log, read models, markers.
+_SCHEMA_BYTES = (
+    "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class AS c "
+    "JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE n.nspname = :schema "
+    "AND c.relkind = 'r'"
+)
+
+
 async def storage(database_url: str) -> dict[str, Any]:
-    """Bytes of each service's event table (indexes and TOAST included) per million events."""
+    """Per million events: MB of the services' event tables (indexes and TOAST included),
+    and of their whole schemas (read models and consumers' markers too)."""
     engine = create_engine(database_url, pool_size=1)
     found: dict[str, Any] = {}
     async with engine.connect() as conn:
         for service in SERVICES:
-            row = (
-                await conn.execute(
-                    sa.text(
-                        f"SELECT pg_total_relation_size('{service}.events'), count(*) "
-                        f"FROM {service}.events"
-                    )
-                )
-            ).one()
-            found[service] = {"bytes": row[0], "events": row[1]}
+            log = (
+                f"SELECT pg_total_relation_size('{service}.events'), count(*) FROM {service}.events"
+            )
+            size, events = (await conn.execute(sa.text(log))).one()
+            schema = (await conn.execute(sa.text(_SCHEMA_BYTES), {"schema": service})).scalar_one()
+            found[service] = {"bytes": size, "events": events, "schema_bytes": int(schema)}
     await engine.dispose()
-    size = sum(s["bytes"] for s in found.values())
-    events = sum(s["events"] for s in found.values())
+    events = max(sum(s["events"] for s in found.values()), 1)
     # bytes per event x 1e6 events / 1e6 bytes per MB: the same number
-    return {"by_service": found, "mb_per_million_events": size / max(events, 1)}
+    return {
+        "by_service": found,
+        "mb_per_million_events": sum(s["bytes"] for s in found.values()) / events,
+        "schemas_mb_per_million_events": sum(s["schema_bytes"] for s in found.values()) / events,
+    }
 
 
 async def rebuild_rate(database_url: str, nc: NatsClient, namespace: str) -> dict[str, Any]:
@@ -229,7 +239,10 @@ def stage_line(s: dict[str, Any]) -> str:
 
 
 def show(results: dict[str, Any]) -> None:
-    print(f"storage: {results['storage']['mb_per_million_events']:.0f} MB per million events")
+    logs, schemas = (results["storage"][k] for k in ("mb_per_million_events",
+                                                     "schemas_mb_per_million_events"))  # fmt: skip
+    print(f"storage per million events: {logs:.0f} MB of event tables, "
+          f"{schemas:.0f} MB with read models and markers")  # fmt: skip
     b = results["rebuild"]
     print(f"rebuild: {b['events']} events in {b['seconds']:.2f} s = {b['events_per_s']:.0f}/s")
     print(f"ratios to goals: {results['ratios']}")

@@ -22,6 +22,8 @@ async def test_the_end_to_end_bench_runs_in_quick_mode(
         assert set(stage["lag_at_end_of_sending"]) == {"compute_inventory", "reporting_compute"}
     recorded = sum(s["accepted"] for s in stages)
     assert results["storage"]["by_service"]["inventory"]["events"] >= recorded
+    kept = results["storage"]
+    assert kept["schemas_mb_per_million_events"] > kept["mb_per_million_events"] > 0
     assert results["rebuild"]["events"] >= recorded  # one emission at least per activity
     assert results["ratios"]["rebuild_to_50000_per_s"] > 0
     assert (
