@@ -90,8 +90,9 @@ def _versions(md: sa.MetaData) -> sa.Table:
         sa.Column("reason", sa.Text),
         sa.Column("cause", sa.Text),
         sa.Column("method", sa.Text),
+        # a tenant's versions, and a source's latest: every ledger read starts here or at the
+        # position; none filters versions by period before picking the latest (reporting_0009)
         sa.Index("emission_versions_source_idx", "tenant_id", "source_id", "compute_position"),
-        sa.Index("emission_versions_period_idx", "tenant_id", "period_start"),
     )
 
 

@@ -1,6 +1,7 @@
-"""Migration reporting_0008 (current figures keyed by version, versions' event ids bare) on a
-schema holding a history: down and back up, the rows stay, the keys are those each revision
-names, and the projection keeps the current tables right on either."""
+"""Migrations reporting_0008 (current figures keyed by version, versions' event ids bare) and
+reporting_0009 (no period index on the versions) on a schema holding a history: down and
+back up, the rows stay, the keys and indexes are those each revision names, and the
+projection keeps the current tables right on either."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ NEW_KEY = ("current_figures", "current_figures_pkey PRIMARY KEY "
            "(compute_position, dimension, line, member)")  # fmt: skip
 EVENT_IDS = ("emission_versions", "emission_versions_compute_event_id_key UNIQUE "
              "(compute_event_id)")  # fmt: skip
+PERIODS = "emission_versions_period_idx"
 
 
 async def _downgrade(engine: AsyncEngine, schema: str) -> None:
@@ -50,6 +52,7 @@ async def test_down_and_up_keeps_the_rows_and_the_projection_works_on_both_keys(
     await _downgrade(engine, schema)
     structure = await indexes_and_constraints(engine, schema)
     assert {OLD_KEY, EVENT_IDS} <= structure and NEW_KEY not in structure
+    assert any(PERIODS in definition for _, definition in structure)
     assert await _rows(engine, projected) == rows
     for event in recorded[half:]:  # the later half projected on the old keys
         async with engine.begin() as conn:
@@ -60,5 +63,6 @@ async def test_down_and_up_keeps_the_rows_and_the_projection_works_on_both_keys(
     await upgrade(engine, schema, MIGRATIONS)
     structure = await indexes_and_constraints(engine, schema)
     assert NEW_KEY in structure and not {OLD_KEY, EVENT_IDS} & structure
+    assert not any(PERIODS in definition for _, definition in structure)
     assert await _rows(engine, projected) == rows
     await _compare(engine, schema)
