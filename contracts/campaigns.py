@@ -8,7 +8,7 @@ Endpoints are `<namespace>.inventory.<verb>`, like the ledger's.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Self
 from uuid import UUID
 
@@ -223,6 +223,31 @@ class CampaignClosing(_Model):
     activity_ids: list[UUID]
 
 
+class ListCampaigns(_Model):
+    """A page of the organisation's campaigns, in the order they were opened."""
+
+    limit: int = Field(default=50, ge=1, le=500)
+    cursor: str | None = None
+
+
+class GetCampaign(_Model):
+    campaign_id: UUID
+
+
+class CampaignProgress(_Model):
+    """A campaign and where its collection stands."""
+
+    campaign: CampaignView
+    opened_at: datetime
+    closed_at: datetime | None
+    forms: int = Field(description="forms submitted so far")
+
+
+class CampaignPage(_Model):
+    items: list[CampaignProgress]  # up to `limit`, fewer when that many would be too large
+    next_cursor: str | None  # opaque; null on the last page
+
+
 # ---- endpoints -----------------------------------------------------------------------------
 
 CAMPAIGNERS = frozenset({"admin", "compliance"})
@@ -233,3 +258,5 @@ CLOSE_CAMPAIGN = EndpointSpec(
     SERVICE, "close_campaign", CloseCampaign, CampaignClosing, CAMPAIGNERS
 )
 LIST_TEMPLATES = EndpointSpec(SERVICE, "list_templates", ListTemplates, TemplateList, ROLES)
+LIST_CAMPAIGNS = EndpointSpec(SERVICE, "list_campaigns", ListCampaigns, CampaignPage, ROLES)
+GET_CAMPAIGN = EndpointSpec(SERVICE, "get_campaign", GetCampaign, CampaignProgress, ROLES)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import strawberry
 
@@ -100,6 +100,18 @@ class Campaign:
     template: CampaignTemplate | None
     headcount: int | None
 
+    @staticmethod
+    def of(c: camp.CampaignView) -> Campaign:
+        return Campaign(
+            id=strawberry.ID(str(c.campaign_id)),
+            name=c.name,
+            period_start=c.period_start,
+            period_end=c.period_end,
+            questions=[Question(**q.model_dump()) for q in c.questions],
+            template=None if c.template is None else CampaignTemplate.of(c.template),
+            headcount=c.headcount,
+        )
+
 
 async def open_campaign(
     info: GqlInfo,
@@ -122,16 +134,43 @@ async def open_campaign(
         period_end=period_end,
         questions=[vars(q) for q in questions or []],
     )
-    c = await call(info, camp.OPEN_CAMPAIGN, request, *CAMPAIGNERS)
-    return Campaign(
-        id=strawberry.ID(str(c.campaign_id)),
-        name=c.name,
-        period_start=c.period_start,
-        period_end=c.period_end,
-        questions=[Question(**q.model_dump()) for q in c.questions],
-        template=None if c.template is None else CampaignTemplate.of(c.template),
-        headcount=c.headcount,
+    return Campaign.of(await call(info, camp.OPEN_CAMPAIGN, request, *CAMPAIGNERS))
+
+
+@strawberry.type(description="A campaign and where its collection stands.")
+class CampaignProgress:
+    campaign: Campaign
+    opened_at: datetime
+    closed_at: datetime | None = strawberry.field(description="null while it takes forms")
+    forms: int = strawberry.field(description="forms submitted so far")
+
+    @staticmethod
+    def of(p: camp.CampaignProgress) -> CampaignProgress:
+        return CampaignProgress(
+            campaign=Campaign.of(p.campaign), opened_at=p.opened_at, closed_at=p.closed_at,
+            forms=p.forms,
+        )  # fmt: skip
+
+
+@strawberry.type
+class CampaignPage:
+    items: list[CampaignProgress]
+    next_cursor: str | None
+
+
+async def campaigns(info: GqlInfo, first: int = 50, after: str | None = None) -> CampaignPage:
+    """The organisation's campaigns, in the order they were opened, each with its progress."""
+    request = build(camp.ListCampaigns, limit=first, cursor=after)
+    page = await call(info, camp.LIST_CAMPAIGNS, request, *READERS)
+    return CampaignPage(
+        items=[CampaignProgress.of(p) for p in page.items], next_cursor=page.next_cursor
     )
+
+
+async def campaign(info: GqlInfo, id: strawberry.ID) -> CampaignProgress:
+    """One of the organisation's campaigns, with its progress."""
+    request = build(camp.GetCampaign, campaign_id=id)
+    return CampaignProgress.of(await call(info, camp.GET_CAMPAIGN, request, *READERS))
 
 
 @strawberry.input(description="An answer: a quantity, or the value of one of the choices.")

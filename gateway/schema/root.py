@@ -17,7 +17,8 @@ from strawberry.extensions import (
 from gateway.documents import CachedParse, CachedValidation
 from gateway.errors import TypedErrors
 from gateway.schema import activities as act
-from gateway.schema import audit, campaigns, changes, emissions, factor_admin, factors, ledger
+from gateway.schema import audit, changes, emissions, factor_admin, factors, ledger
+from gateway.schema import campaigns as camp
 from gateway.schema import footprint as fp
 from gateway.schema import reports as rep
 from gateway.schema.access import IssuedApiKey, Me, create_api_key, resolve_me, revoke_api_key
@@ -67,7 +68,9 @@ class Query:
     footprint_as_known_at: fp.Footprint = _query(audit.footprint_as_known_at)
     restatement_diff: audit.RestatementDiff = _query(audit.restatement_diff)
     # campaigns
-    campaign_templates: list[campaigns.CampaignTemplate] = _query(campaigns.campaign_templates)
+    campaign_templates: list[camp.CampaignTemplate] = _query(camp.campaign_templates)
+    campaigns: camp.CampaignPage = _query(camp.campaigns)
+    campaign: camp.CampaignProgress = _query(camp.campaign)
 
 
 @strawberry.type
@@ -77,9 +80,9 @@ class Mutation:
     record_activities: ledger.RecordActivitiesPayload = _mutation(ledger.record_activities)
     correct_activity: act.Activity = _mutation(ledger.correct_activity)
     retract_activity: act.Activity = _mutation(ledger.retract_activity)
-    open_campaign: campaigns.Campaign = _mutation(campaigns.open_campaign)
-    submit_form: campaigns.Submission = _mutation(campaigns.submit_form)
-    close_campaign: campaigns.CampaignClosing = _mutation(campaigns.close_campaign)
+    open_campaign: camp.Campaign = _mutation(camp.open_campaign)
+    submit_form: camp.Submission = _mutation(camp.submit_form)
+    close_campaign: camp.CampaignClosing = _mutation(camp.close_campaign)
     publish_factor: factor_admin.FactorAccepted = _mutation(factor_admin.publish_factor)
     revise_factor: factor_admin.FactorAccepted = _mutation(factor_admin.revise_factor)
     retire_factor: factor_admin.FactorAccepted = _mutation(factor_admin.retire_factor)

@@ -18,7 +18,7 @@ from kernel.errors import RequestRefused
 from kernel.idempotency import keyed
 from kernel.runtime import Route
 from kernel.store import EventStore, request_fingerprint
-from services.inventory import queries
+from services.inventory import campaign_queries, queries
 from services.inventory.appending import append_projected, on_own_stream, view_of
 from services.inventory.campaigns import decide_opening, decide_submission
 from services.inventory.closing import decide_closing
@@ -37,6 +37,8 @@ class Campaigns:
     def routes(self) -> list[Route[Any, Any]]:
         return [
             Route(cp.LIST_TEMPLATES, self.list_templates),
+            Route(cp.LIST_CAMPAIGNS, self.list_campaigns),
+            Route(cp.GET_CAMPAIGN, self.get_campaign),
             Route(cp.OPEN_CAMPAIGN, self.open_campaign),
             Route(cp.SUBMIT_FORM, self.submit_form),
             Route(cp.CLOSE_CAMPAIGN, self.close_campaign),
@@ -44,6 +46,15 @@ class Campaigns:
 
     async def list_templates(self, ctx: CallContext, req: cp.ListTemplates) -> cp.TemplateList:
         return cp.TemplateList(templates=list(TEMPLATES.values()))
+
+    async def list_campaigns(self, ctx: CallContext, req: cp.ListCampaigns) -> cp.CampaignPage:
+        async with self.engine.connect() as conn:
+            return await campaign_queries.campaigns(conn, self.ledger.t, ctx.tenant_id, req)
+
+    async def get_campaign(self, ctx: CallContext, req: cp.GetCampaign) -> cp.CampaignProgress:
+        async with self.engine.connect() as conn:
+            t = self.ledger.t
+            return await campaign_queries.campaign(conn, t, ctx.tenant_id, req.campaign_id)
 
     async def open_campaign(self, ctx: CallContext, req: cp.OpenCampaign) -> cp.CampaignView:
         opened = decide_opening(req, new_event_id())

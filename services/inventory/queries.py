@@ -111,8 +111,13 @@ async def campaign(
             "not_found", f"there is no campaign {campaign_id} in this organisation", "campaign_id"
         )
     m = row._mapping
+    return CampaignState(opened_of(m), m["closed_at"] is not None)
+
+
+def opened_of(m: Any) -> CampaignOpened:
+    """The opening a campaigns row keeps."""
     template = m["template"]
-    opened = CampaignOpened(
+    return CampaignOpened(
         campaign_id=m["campaign_id"],
         name=m["name"],
         period_start=m["period_start"],
@@ -121,7 +126,6 @@ async def campaign(
         template=None if template is None else CampaignTemplate.model_validate(template),
         headcount=m["headcount"],
     )
-    return CampaignState(opened, m["closed_at"] is not None)
 
 
 async def campaign_forms(
@@ -158,21 +162,39 @@ async def _live_activities(
     return found
 
 
-def encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"after": seq}).encode()).decode()
+def encode_cursor(after: int | UUID) -> str:
+    """An opaque cursor for the page after `after` (a position, or a time-ordered id)."""
+    value = after if isinstance(after, int) else str(after)
+    return base64.urlsafe_b64encode(json.dumps({"after": value}).encode()).decode()
 
 
 def decode_cursor(cursor: str) -> int:
     """The position a cursor points after; `invalid_cursor` for anything we did not issue."""
-    try:
-        after = json.loads(base64.urlsafe_b64decode(cursor.encode()))["after"]
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        after = None
+    after = _after(cursor)
     if not isinstance(after, int) or after < 0:
-        raise RequestRefused(
-            "invalid_cursor", "not a cursor this service issued; use next_cursor as is", "cursor"
-        )
+        raise _invalid_cursor()
     return after
+
+
+def decode_id_cursor(cursor: str) -> UUID:
+    """The id a cursor points after; `invalid_cursor` for anything we did not issue."""
+    try:
+        return UUID(str(_after(cursor)))
+    except ValueError:
+        raise _invalid_cursor() from None
+
+
+def _after(cursor: str) -> object:
+    try:
+        return json.loads(base64.urlsafe_b64decode(cursor.encode()))["after"]
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise _invalid_cursor() from None
+
+
+def _invalid_cursor() -> RequestRefused:
+    return RequestRefused(
+        "invalid_cursor", "not a cursor this service issued; use next_cursor as is", "cursor"
+    )
 
 
 def _view(m: Any) -> ActivityView:

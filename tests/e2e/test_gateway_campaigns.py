@@ -17,6 +17,9 @@ SUBMIT = """mutation($campaign: ID!, $mode: String!, $km: Float!) { submitForm(
 CLOSE = """mutation($campaign: ID!) { closeCampaign(campaignId: $campaign) {
   respondents headcount responseRate factor extrapolatedActivityIds } }"""
 ACTIVITY = "query($id: ID!) { activity(id: $id) { kind quantity unit attributes } }"
+PROGRESS = "campaign { id headcount } openedAt closedAt forms"
+CAMPAIGNS = f"{{ campaigns(first: 10) {{ items {{ {PROGRESS} }} nextCursor }} }}"
+CAMPAIGN = f"query($id: ID!) {{ campaign(id: $id) {{ {PROGRESS} }} }}"
 
 
 async def test_a_commuting_survey_is_answered_closed_and_extrapolated(stack: Stack) -> None:
@@ -38,7 +41,13 @@ async def test_a_commuting_survey_is_answered_closed_and_extrapolated(stack: Sta
         form = await stack.data(SUBMIT, keys["integrator"], campaign=opened["id"], mode=mode, km=km)
         assert len(form["submitForm"]["activityIds"]) == 1
 
+    [progress] = (await stack.data(CAMPAIGNS, keys["viewer"]))["campaigns"]["items"]
+    assert (progress["campaign"]["id"], progress["forms"], progress["closedAt"]) == (
+        opened["id"], 2, None,
+    )  # fmt: skip
     closing = (await stack.data(CLOSE, keys["compliance"], campaign=opened["id"]))["closeCampaign"]
+    closed = (await stack.data(CAMPAIGN, keys["viewer"], id=opened["id"]))["campaign"]
+    assert closed["closedAt"] is not None and closed["forms"] == 2
     assert {k: closing[k] for k in ("respondents", "headcount", "responseRate", "factor")} == {
         "respondents": 2, "headcount": 8, "responseRate": 0.25, "factor": 4.0,
     }  # fmt: skip

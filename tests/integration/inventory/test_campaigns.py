@@ -122,3 +122,41 @@ async def test_a_campaign_opened_again_with_its_key_is_the_first_one(inv: Runnin
     )
     unkeyed = await inv.client.call(cp.OPEN_CAMPAIGN, COMMUTING, ADMIN)
     assert unkeyed.campaign_id != first.campaign_id  # without a key, each opening is new
+
+
+async def test_campaigns_list_in_opening_order_with_their_progress(inv: Running) -> None:
+    first = await inv.client.call(cp.OPEN_CAMPAIGN, COMMUTING, ADMIN)
+    renamed = COMMUTING.model_copy(update={"name": "Commuting survey 2026"})
+    second = await inv.client.call(cp.OPEN_CAMPAIGN, renamed, ADMIN)
+    for answer in (("bus_km", 20.0), ("bike_mi", 3.0)):
+        await inv.client.call(cp.SUBMIT_FORM, form(first.campaign_id, answer), VIEWER)
+    closing = cp.CloseCampaign(campaign_id=first.campaign_id)
+    await inv.client.call(cp.CLOSE_CAMPAIGN, closing, ADMIN)
+
+    page = await inv.client.call(cp.LIST_CAMPAIGNS, cp.ListCampaigns(limit=1), VIEWER)
+    [closed] = page.items
+    assert (closed.campaign, closed.forms) == (first, 2)
+    assert closed.closed_at is not None and closed.opened_at <= closed.closed_at
+    rest = cp.ListCampaigns(limit=1, cursor=page.next_cursor)
+    [still_open] = (last := await inv.client.call(cp.LIST_CAMPAIGNS, rest, VIEWER)).items
+    assert (still_open.campaign, still_open.forms, still_open.closed_at) == (second, 0, None)
+    assert last.next_cursor is None
+    one = cp.GetCampaign(campaign_id=second.campaign_id)
+    assert await inv.client.call(cp.GET_CAMPAIGN, one, VIEWER) == still_open
+
+
+async def test_campaigns_are_read_by_their_organisation_only_and_cursors_checked(
+    inv: Running,
+) -> None:
+    opened = await inv.client.call(cp.OPEN_CAMPAIGN, COMMUTING, ADMIN)
+    page = await inv.client.call(cp.LIST_CAMPAIGNS, cp.ListCampaigns(), OTHER_TENANT)
+    assert page.items == [] and page.next_cursor is None
+    with pytest.raises(RemoteError) as missing:
+        await inv.client.call(
+            cp.GET_CAMPAIGN, cp.GetCampaign(campaign_id=opened.campaign_id), OTHER_TENANT
+        )
+    assert (missing.value.code, missing.value.field) == ("not_found", "campaign_id")
+    for cursor in ("nope", "eyJhZnRlciI6IDN9"):  # not base64 JSON; a position, not an id
+        with pytest.raises(RemoteError) as bad:
+            await inv.client.call(cp.LIST_CAMPAIGNS, cp.ListCampaigns(cursor=cursor), VIEWER)
+        assert (bad.value.code, bad.value.field) == ("invalid_cursor", "cursor")
