@@ -273,6 +273,34 @@ class RequestLogView(_Model):
     server: ServerFootprint | None = None
 
 
+class ListRequestLogs(_Model):
+    """A page of the organisation's request logs, in the order they were received."""
+
+    limit: int = Field(default=50, ge=1, le=500)
+    cursor: str | None = None
+
+
+class RequestLogSummary(_Model):
+    """A registered request log: its file, what it covers, and its check."""
+
+    log_id: UUID
+    object_name: str
+    sha256: str
+    size: int
+    format: LogFormat
+    period_start: date
+    period_end: date
+    site: str
+    row_count: int | None
+    received_at: datetime
+    schema_check: LogCheck | None = None
+
+
+class RequestLogPage(_Model):
+    items: list[RequestLogSummary]  # up to `limit`, fewer when that many would be too large
+    next_cursor: str | None  # opaque; null on the last page
+
+
 # ---- endpoints -----------------------------------------------------------------------------
 
 WRITERS = frozenset({"integrator", "admin"})
@@ -285,4 +313,7 @@ GET = EndpointSpec(SERVICE, "get", GetActivity, ActivityView, ROLES)
 LIST = EndpointSpec(SERVICE, "list", ListActivities, ActivityPage, ROLES)
 REGISTER_REQUEST_LOG = EndpointSpec(
     SERVICE, "register_request_log", RegisterRequestLog, RequestLogView, WRITERS
+)
+LIST_REQUEST_LOGS = EndpointSpec(
+    SERVICE, "list_request_logs", ListRequestLogs, RequestLogPage, ROLES
 )

@@ -23,6 +23,7 @@ from gateway.schema import footprint as fp
 from gateway.schema import reports as rep
 from gateway.schema.access import IssuedApiKey, Me, create_api_key, resolve_me, revoke_api_key
 from gateway.schema.health import ServiceHealth, resolve_health
+from gateway.schema.request_logs import RequestLogPage, request_logs
 
 MAX_DEPTH, MAX_TOKENS, MAX_ALIASES = 12, 5_000, 30
 SCHEMA_FILE = Path(__file__).parents[1] / "schema.graphql"
@@ -71,6 +72,8 @@ class Query:
     campaign_templates: list[camp.CampaignTemplate] = _query(camp.campaign_templates)
     campaigns: camp.CampaignPage = _query(camp.campaigns)
     campaign: camp.CampaignProgress = _query(camp.campaign)
+    # request logs (uploaded through REST)
+    request_logs: RequestLogPage = _query(request_logs)
 
 
 @strawberry.type

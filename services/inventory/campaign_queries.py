@@ -12,27 +12,19 @@ from contracts import campaigns as cp
 from kernel.errors import RequestRefused
 from services.inventory.appending import view_of
 from services.inventory.projections import LedgerTables
-from services.inventory.queries import PAGE_BYTES, decode_id_cursor, encode_cursor, opened_of
+from services.inventory.queries import decode_id_cursor, encode_cursor, fitting, opened_of
 
 
 async def campaigns(
     conn: AsyncConnection, t: LedgerTables, tenant_id: str, request: cp.ListCampaigns
 ) -> cp.CampaignPage:
-    """One page of the tenant's campaigns in opening order (their ids are time-ordered),
-    stopping short of `limit` rather than passing PAGE_BYTES of JSON."""
+    """One page of the tenant's campaigns in opening order (their ids are time-ordered)."""
     query = _progress(t).where(t.campaigns.c.tenant_id == tenant_id)
     if request.cursor is not None:
         query = query.where(t.campaigns.c.campaign_id > decode_id_cursor(request.cursor))
     query = query.order_by(t.campaigns.c.campaign_id).limit(request.limit + 1)
     rows = [r._mapping for r in await conn.execute(query)]
-    items: list[cp.CampaignProgress] = []
-    size = 0
-    for row in rows[: request.limit]:
-        item = _progress_of(row)
-        size += len(item.model_dump_json())
-        if items and size > PAGE_BYTES:
-            break
-        items.append(item)
+    items = fitting([_progress_of(row) for row in rows], request.limit)
     more = len(rows) > len(items)
     return cp.CampaignPage(
         items=items, next_cursor=encode_cursor(items[-1].campaign.campaign_id) if more else None

@@ -54,6 +54,7 @@ class Inventory:
             Route(c.GET, self.get),
             Route(c.LIST, self.list_activities),
             Route(c.REGISTER_REQUEST_LOG, self.register_request_log),
+            Route(c.LIST_REQUEST_LOGS, self.list_request_logs),
             *Campaigns(self.store, self.ledger).routes(),
         ]
 
@@ -114,6 +115,10 @@ class Inventory:
     async def list_activities(self, ctx: CallContext, req: c.ListActivities) -> c.ActivityPage:
         async with self.engine.connect() as conn:
             return await queries.activities(conn, self.ledger.t, ctx.tenant_id, req)
+
+    async def list_request_logs(self, ctx: CallContext, req: c.ListRequestLogs) -> c.RequestLogPage:
+        async with self.engine.connect() as conn:
+            return await queries.request_logs(conn, self.ledger.t, ctx.tenant_id, req)
 
     async def register_request_log(
         self, ctx: CallContext, req: c.RegisterRequestLog

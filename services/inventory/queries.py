@@ -5,21 +5,31 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from uuid import UUID
 
 import sqlalchemy as sa
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.campaigns import CampaignOpened, CampaignQuestion, CampaignTemplate
-from contracts.inventory import ActivityPage, ActivityView, ListActivities
+from contracts.inventory import (
+    ActivityPage,
+    ActivityView,
+    ListActivities,
+    ListRequestLogs,
+    RequestLogPage,
+    RequestLogSummary,
+)
 from kernel.errors import RequestRefused
 from services.inventory.closing import Answered, SubmittedForm
 from services.inventory.domain import ActivityState
 from services.inventory.projections import LedgerTables
 
 PAGE_BYTES = 512 * 1024
+M = TypeVar("M", bound=BaseModel)
 
 
 async def activity(
@@ -57,14 +67,7 @@ async def activities(
         query = query.where(table.c.seq > decode_cursor(request.cursor))
     query = query.order_by(table.c.seq).limit(request.limit + 1)
     rows = [r._mapping for r in await conn.execute(query)]
-    items: list[ActivityView] = []
-    size = 0
-    for row in rows[: request.limit]:
-        item = _view(row)
-        size += len(item.model_dump_json())
-        if items and size > PAGE_BYTES:
-            break
-        items.append(item)
+    items = fitting([_view(row) for row in rows], request.limit)
     more = len(rows) > len(items)
     cursor = encode_cursor(int(rows[len(items) - 1]["seq"])) if more else None
     return ActivityPage(items=items, next_cursor=cursor)
@@ -199,6 +202,39 @@ def _invalid_cursor() -> RequestRefused:
 
 def _view(m: Any) -> ActivityView:
     return ActivityView.model_validate({name: m[name] for name in ActivityView.model_fields})
+
+
+async def request_logs(
+    conn: AsyncConnection, t: LedgerTables, tenant_id: str, request: ListRequestLogs
+) -> RequestLogPage:
+    """One page of the tenant's request logs in the order they were received (their ids are
+    time-ordered), stopping short of `limit` rather than passing PAGE_BYTES of JSON."""
+    table = t.request_logs
+    query = sa.select(table).where(table.c.tenant_id == tenant_id)
+    if request.cursor is not None:
+        query = query.where(table.c.log_id > decode_id_cursor(request.cursor))
+    query = query.order_by(table.c.log_id).limit(request.limit + 1)
+    rows = [r._mapping for r in await conn.execute(query)]
+    fields = RequestLogSummary.model_fields
+    found = [RequestLogSummary.model_validate({f: m[f] for f in fields}) for m in rows]
+    items = fitting(found, request.limit)
+    more = len(rows) > len(items)
+    return RequestLogPage(
+        items=items, next_cursor=encode_cursor(items[-1].log_id) if more else None
+    )
+
+
+def fitting(items: Sequence[M], limit: int) -> list[M]:
+    """The first `limit` items, fewer where they would pass PAGE_BYTES of JSON (one at
+    least), so a page always fits in one NATS message."""
+    kept: list[M] = []
+    size = 0
+    for item in items[:limit]:
+        size += len(item.model_dump_json())
+        if kept and size > PAGE_BYTES:
+            break
+        kept.append(item)
+    return kept
 
 
 async def request_log_registered(

@@ -61,6 +61,16 @@ async def test_bad_rows_are_refused_or_skipped_as_the_caller_chooses(stack: Stac
     figures = [(await stack.data(EMISSION, key, id=i))["emission"] for i in ids]
     assert [f["status"] for f in figures] == ["calculated", "calculated"]
     assert figures[0]["total"]["value"] == figures[1]["total"]["value"] > 0
+    logs = (await stack.data(LOGS, key))["requestLogs"]
+    assert [(g["id"], g["check"]["rowsRejected"]) for g in logs["items"]] == [
+        (ids[0], 2),
+        (ids[1], 0),
+    ]
+    assert logs["nextCursor"] is None
+
+
+LOGS = """{ requestLogs(first: 10) { items { id objectName rowCount check { rowsRejected } }
+  nextCursor } }"""
 
 
 SERVER_EMISSION = """query($id: ID!) { emission(sourceId: $id) {

@@ -259,3 +259,27 @@ async def test_an_ndjson_column_mixing_types_is_unreadable_in_either_mode(
         )
     assert (refused.value.code, refused.value.field) == ("invalid_format", "format")
     assert "Column(/bytes) changed from number to string" in refused.value.message
+
+
+async def test_registered_logs_list_in_the_order_received(inv: Running, tmp_path: Path) -> None:
+    views = []
+    for month, body in (("june", ROWS), ("july", ROWS + b"\n" + row(99).rstrip())):
+        path = tmp_path / f"{month}.ndjson"
+        path.write_bytes(body)
+        name, sha = await upload_request_log(inv.nc.jetstream(), inv.namespace, "acme", path)
+        views.append(
+            await inv.client.call(c.REGISTER_REQUEST_LOG, registration(name, sha), INTEGRATOR)
+        )
+
+    page = await inv.client.call(c.LIST_REQUEST_LOGS, c.ListRequestLogs(limit=1), INTEGRATOR)
+    rest = c.ListRequestLogs(limit=1, cursor=page.next_cursor)
+    last = await inv.client.call(c.LIST_REQUEST_LOGS, rest, INTEGRATOR)
+    listed = [*page.items, *last.items]
+    assert last.next_cursor is None
+    assert [(s.log_id, s.object_name, s.sha256, s.row_count, s.schema_check) for s in listed] == [
+        (v.log_id, v.object_name, v.sha256, v.row_count, v.schema_check) for v in views
+    ]
+    assert [(s.period_start, s.site) for s in listed] == [(date(2025, 6, 1), "www.example.org")] * 2
+    assert listed[0].received_at <= listed[1].received_at
+    other = await inv.client.call(c.LIST_REQUEST_LOGS, c.ListRequestLogs(), OTHER_TENANT)
+    assert other.items == [] and other.next_cursor is None
