@@ -182,6 +182,16 @@ async def test_the_same_question_asked_at_once_is_answered_for_each_caller(
         assert (total > 0) if key == world.a["viewer"] else (total == 0)
 
 
+async def test_b_lists_none_of_a_campaigns_or_request_logs(stack: Stack, world: World) -> None:
+    lists = "{ campaigns { items { campaign { id } } } requestLogs { items { id } } }"
+    mine = await stack.data(lists, world.a["viewer"])
+    assert [p["campaign"]["id"] for p in mine["campaigns"]["items"]] == [world.campaign_id]
+    theirs = await stack.data(lists, world.b["viewer"])
+    assert theirs == {"campaigns": {"items": []}, "requestLogs": {"items": []}}
+    one = "query($id: ID!) { campaign(id: $id) { forms } }"
+    assert codes(await stack.graphql(one, world.b["viewer"], id=world.campaign_id)) == {"NOT_FOUND"}
+
+
 async def test_b_cannot_see_a_own_factor(stack: Stack, world: World) -> None:
     key = world.b["viewer"]
     got = await stack.graphql(
