@@ -227,7 +227,7 @@ class ListCampaigns(_Model):
     """A page of the organisation's campaigns, in the order they were opened."""
 
     limit: int = Field(default=50, ge=1, le=500)
-    cursor: str | None = None
+    after: str | None = Field(default=None, description="a page's next_cursor")
 
 
 class GetCampaign(_Model):

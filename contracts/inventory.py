@@ -277,7 +277,7 @@ class ListRequestLogs(_Model):
     """A page of the organisation's request logs, in the order they were received."""
 
     limit: int = Field(default=50, ge=1, le=500)
-    cursor: str | None = None
+    after: str | None = Field(default=None, description="a page's next_cursor")
 
 
 class RequestLogSummary(_Model):

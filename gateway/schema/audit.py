@@ -10,7 +10,7 @@ from strawberry.scalars import JSON
 
 from contracts import audit as a
 from contracts import reporting as r
-from gateway.schema.common import AUDITORS, GqlInfo, Kg, build, call
+from gateway.schema.common import AUDITORS, PAGE_ARGUMENTS, GqlInfo, Kg, build, call
 from gateway.schema.emissions import EmissionLine
 from gateway.schema.footprint import (
     AsOfInput,
@@ -123,7 +123,13 @@ async def audit_history(
     first: int = 100,
 ) -> HistoryPage:
     """A page of a service's log (the organisation's events only)."""
-    request = build(a.History, stream_id=stream_id, after_position=after_position, limit=first)
+    request = build(
+        a.History,
+        named=PAGE_ARGUMENTS,
+        stream_id=stream_id,
+        after_position=after_position,
+        limit=first,
+    )
     page = await call(info, a.history_spec(service.value), request, *AUDITORS)
     events = [LoggedEvent.of(e) for e in page.events]
     return HistoryPage(events=events, next_after_position=page.next_after_position)
@@ -139,7 +145,9 @@ async def lineage(
     info: GqlInfo, filter: FootprintFilter, as_of: AsOfInput | None = None, first: int = 100
 ) -> Lineage:
     """Every figure of a footprint, traced to the compute event and its input event."""
-    request = build(r.Lineage, filters=filters(filter), as_of=when(as_of), limit=first)
+    request = build(
+        r.Lineage, named=PAGE_ARGUMENTS, filters=filters(filter), as_of=when(as_of), limit=first
+    )
     found = await call(info, r.LINEAGE, request, *AUDITORS)
     items = [
         LineageItem(

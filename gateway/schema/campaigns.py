@@ -7,7 +7,16 @@ from datetime import date, datetime
 import strawberry
 
 from contracts import campaigns as camp
-from gateway.schema.common import CAMPAIGNERS, READERS, WRITERS, GqlInfo, build, call, given
+from gateway.schema.common import (
+    CAMPAIGNERS,
+    PAGE_ARGUMENTS,
+    READERS,
+    WRITERS,
+    GqlInfo,
+    build,
+    call,
+    given,
+)
 
 
 @strawberry.type(description="One answer a choice question offers, and the kind it stands for.")
@@ -160,7 +169,7 @@ class CampaignPage:
 
 async def campaigns(info: GqlInfo, first: int = 50, after: str | None = None) -> CampaignPage:
     """The organisation's campaigns, in the order they were opened, each with its progress."""
-    request = build(camp.ListCampaigns, limit=first, cursor=after)
+    request = build(camp.ListCampaigns, named=PAGE_ARGUMENTS, limit=first, after=after)
     page = await call(info, camp.LIST_CAMPAIGNS, request, *READERS)
     return CampaignPage(
         items=[CampaignProgress.of(p) for p in page.items], next_cursor=page.next_cursor

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import strawberry
@@ -30,14 +31,21 @@ async def call(info: GqlInfo, spec: EndpointSpec[M, Resp], request: M, *roles: s
     return await info.context.services.call(spec, request, ctx)
 
 
-def build(model: type[M], **data: Any) -> M:
-    """`model` from client input; a bad value is a BAD_USER_INPUT naming its field."""
+# Contract fields a list query's arguments fill under another name: `first` is `limit`.
+PAGE_ARGUMENTS = {"limit": "first"}
+
+
+def build(model: type[M], *, named: Mapping[str, str] | None = None, **data: Any) -> M:
+    """`model` from client input; a bad value is a BAD_USER_INPUT naming its field, as the
+    client named it (`named`: the argument that fills a field called otherwise)."""
     try:
         return model.model_validate(data)
     except ValidationError as invalid:
         first = invalid.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or None
-        raise GatewayError("BAD_USER_INPUT", first["msg"], field) from invalid
+        path = [str(p) for p in first["loc"]]
+        if path and named:
+            path[0] = named.get(path[0], path[0])
+        raise GatewayError("BAD_USER_INPUT", first["msg"], ".".join(path) or None) from invalid
 
 
 def given(**data: Any) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from strawberry.scalars import JSON
 
 from contracts import compute as c
 from gateway.context import GatewayContext
-from gateway.schema.common import READERS, GqlInfo, Kg, build, call
+from gateway.schema.common import PAGE_ARGUMENTS, READERS, GqlInfo, Kg, build, call
 from kernel.errors import RemoteError
 
 
@@ -158,7 +158,7 @@ async def unresolved_activities(
     info: GqlInfo, first: int = 100, after: str | None = None
 ) -> UnresolvedPage:
     """Activities and logs without a figure yet, and why."""
-    request = build(c.ListUnresolved, limit=first, after=after)
+    request = build(c.ListUnresolved, named=PAGE_ARGUMENTS, limit=first, after=after)
     page = await call(info, c.LIST_UNRESOLVED, request, *READERS)
     items = [
         UnresolvedActivity(

@@ -8,7 +8,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from contracts import reporting as r
-from gateway.schema.common import AUDITORS, CAMPAIGNERS, GqlInfo, build, call, given
+from gateway.schema.common import AUDITORS, CAMPAIGNERS, PAGE_ARGUMENTS, GqlInfo, build, call, given
 from gateway.schema.footprint import AsOfInput, when
 
 
@@ -121,6 +121,6 @@ async def report(info: GqlInfo, id: strawberry.ID) -> Report:
 
 async def reports(info: GqlInfo, first: int = 50, after: str | None = None) -> ReportPage:
     """The organisation's generated reports (auditor, compliance, admin)."""
-    request = build(r.ListReports, limit=first, after=after)
+    request = build(r.ListReports, named=PAGE_ARGUMENTS, limit=first, after=after)
     page = await call(info, r.LIST_REPORTS, request, *AUDITORS)
     return ReportPage(items=[Report.of(v) for v in page.items], next_cursor=page.next)

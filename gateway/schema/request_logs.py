@@ -7,7 +7,7 @@ from datetime import date, datetime
 import strawberry
 
 from contracts import inventory as inv
-from gateway.schema.common import READERS, GqlInfo, build, call
+from gateway.schema.common import PAGE_ARGUMENTS, READERS, GqlInfo, build, call
 
 
 @strawberry.type(description="A row a request log's check refused, and why.")
@@ -63,7 +63,7 @@ class RequestLogPage:
 
 async def request_logs(info: GqlInfo, first: int = 50, after: str | None = None) -> RequestLogPage:
     """The organisation's request logs, in the order they were received."""
-    request = build(inv.ListRequestLogs, limit=first, cursor=after)
+    request = build(inv.ListRequestLogs, named=PAGE_ARGUMENTS, limit=first, after=after)
     page = await call(info, inv.LIST_REQUEST_LOGS, request, *READERS)
     return RequestLogPage(
         items=[RequestLog.of(v) for v in page.items], next_cursor=page.next_cursor

@@ -20,8 +20,8 @@ async def campaigns(
 ) -> cp.CampaignPage:
     """One page of the tenant's campaigns in opening order (their ids are time-ordered)."""
     query = _progress(t).where(t.campaigns.c.tenant_id == tenant_id)
-    if request.cursor is not None:
-        query = query.where(t.campaigns.c.campaign_id > decode_id_cursor(request.cursor))
+    if request.after is not None:
+        query = query.where(t.campaigns.c.campaign_id > decode_id_cursor(request.after, "after"))
     query = query.order_by(t.campaigns.c.campaign_id).limit(request.limit + 1)
     rows = [r._mapping for r in await conn.execute(query)]
     items = fitting([_progress_of(row) for row in rows], request.limit)

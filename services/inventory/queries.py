@@ -171,32 +171,34 @@ def encode_cursor(after: int | UUID) -> str:
     return base64.urlsafe_b64encode(json.dumps({"after": value}).encode()).decode()
 
 
-def decode_cursor(cursor: str) -> int:
-    """The position a cursor points after; `invalid_cursor` for anything we did not issue."""
-    after = _after(cursor)
+def decode_cursor(cursor: str, field: str = "cursor") -> int:
+    """The position a cursor points after; `invalid_cursor` on `field` for anything we did
+    not issue."""
+    after = _after(cursor, field)
     if not isinstance(after, int) or after < 0:
-        raise _invalid_cursor()
+        raise _invalid_cursor(field)
     return after
 
 
-def decode_id_cursor(cursor: str) -> UUID:
-    """The id a cursor points after; `invalid_cursor` for anything we did not issue."""
+def decode_id_cursor(cursor: str, field: str) -> UUID:
+    """The id a cursor points after; `invalid_cursor` on `field` for anything we did not
+    issue."""
     try:
-        return UUID(str(_after(cursor)))
+        return UUID(str(_after(cursor, field)))
     except ValueError:
-        raise _invalid_cursor() from None
+        raise _invalid_cursor(field) from None
 
 
-def _after(cursor: str) -> object:
+def _after(cursor: str, field: str) -> object:
     try:
         return json.loads(base64.urlsafe_b64decode(cursor.encode()))["after"]
     except (ValueError, KeyError, TypeError, binascii.Error):
-        raise _invalid_cursor() from None
+        raise _invalid_cursor(field) from None
 
 
-def _invalid_cursor() -> RequestRefused:
+def _invalid_cursor(field: str) -> RequestRefused:
     return RequestRefused(
-        "invalid_cursor", "not a cursor this service issued; use next_cursor as is", "cursor"
+        "invalid_cursor", "not a cursor this service issued; use next_cursor as is", field
     )
 
 
@@ -211,8 +213,8 @@ async def request_logs(
     time-ordered), stopping short of `limit` rather than passing PAGE_BYTES of JSON."""
     table = t.request_logs
     query = sa.select(table).where(table.c.tenant_id == tenant_id)
-    if request.cursor is not None:
-        query = query.where(table.c.log_id > decode_id_cursor(request.cursor))
+    if request.after is not None:
+        query = query.where(table.c.log_id > decode_id_cursor(request.after, "after"))
     query = query.order_by(table.c.log_id).limit(request.limit + 1)
     rows = [r._mapping for r in await conn.execute(query)]
     fields = RequestLogSummary.model_fields

@@ -65,3 +65,19 @@ async def test_a_commuting_survey_is_answered_closed_and_extrapolated(stack: Sta
         SUBMIT, keys["integrator"], campaign=opened["id"], mode="walk", km=1.0
     )
     assert late["errors"][0]["extensions"]["code"] == "CAMPAIGN_CLOSED"
+
+
+async def test_a_bad_page_argument_is_refused_naming_the_argument(stack: Stack) -> None:
+    key = await stack.key(organisation(), "viewer")
+    cases = [
+        ("{ campaigns(first: 0) { nextCursor } }", "first"),
+        ('{ campaigns(after: "nope") { nextCursor } }', "after"),
+        ('{ requestLogs(after: "nope") { nextCursor } }', "after"),
+        ("{ unresolvedActivities(first: 0) { nextCursor } }", "first"),
+    ]
+    for query, argument in cases:
+        [error] = (await stack.graphql(query, key))["errors"]
+        assert (error["extensions"]["code"], error["extensions"]["field"]) == (
+            "BAD_USER_INPUT" if argument == "first" else "INVALID_CURSOR",
+            argument,
+        ), query

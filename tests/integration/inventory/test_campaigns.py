@@ -137,7 +137,7 @@ async def test_campaigns_list_in_opening_order_with_their_progress(inv: Running)
     [closed] = page.items
     assert (closed.campaign, closed.forms) == (first, 2)
     assert closed.closed_at is not None and closed.opened_at <= closed.closed_at
-    rest = cp.ListCampaigns(limit=1, cursor=page.next_cursor)
+    rest = cp.ListCampaigns(limit=1, after=page.next_cursor)
     [still_open] = (last := await inv.client.call(cp.LIST_CAMPAIGNS, rest, VIEWER)).items
     assert (still_open.campaign, still_open.forms, still_open.closed_at) == (second, 0, None)
     assert last.next_cursor is None
@@ -158,5 +158,5 @@ async def test_campaigns_are_read_by_their_organisation_only_and_cursors_checked
     assert (missing.value.code, missing.value.field) == ("not_found", "campaign_id")
     for cursor in ("nope", "eyJhZnRlciI6IDN9"):  # not base64 JSON; a position, not an id
         with pytest.raises(RemoteError) as bad:
-            await inv.client.call(cp.LIST_CAMPAIGNS, cp.ListCampaigns(cursor=cursor), VIEWER)
-        assert (bad.value.code, bad.value.field) == ("invalid_cursor", "cursor")
+            await inv.client.call(cp.LIST_CAMPAIGNS, cp.ListCampaigns(after=cursor), VIEWER)
+        assert (bad.value.code, bad.value.field) == ("invalid_cursor", "after")

@@ -272,7 +272,7 @@ async def test_registered_logs_list_in_the_order_received(inv: Running, tmp_path
         )
 
     page = await inv.client.call(c.LIST_REQUEST_LOGS, c.ListRequestLogs(limit=1), INTEGRATOR)
-    rest = c.ListRequestLogs(limit=1, cursor=page.next_cursor)
+    rest = c.ListRequestLogs(limit=1, after=page.next_cursor)
     last = await inv.client.call(c.LIST_REQUEST_LOGS, rest, INTEGRATOR)
     listed = [*page.items, *last.items]
     assert last.next_cursor is None
